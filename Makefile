@@ -1,0 +1,68 @@
+# The README's two commands are `make serve` and `make test`; everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+# The CPU wheel of torch; see README "Installing PyTorch" for CUDA or other platforms.
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+HOST   ?= 127.0.0.1:8000
+STAMP  := $(VENV)/.installed
+export NO_MKDOCS_2_WARNING := 1
+export DISABLE_MKDOCS_2_WARNING := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce clean
+
+help: ## Show the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PY) -m pip install -q -e '.[docs,test]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with docs and test extras
+
+serve: build ## Build the site, then serve it (with live reload) at http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --dev-addr $(HOST) --no-livereload
+
+build: $(STAMP) ## Build the site into site/ (strict)
+	$(BIN)/mkdocs build --strict --clean
+
+test: $(STAMP) ## Run every check: lint, pytest (unit, claims), strict site build, site and browser tests
+	$(BIN)/ruff check .
+	$(PY) -m pytest -m "not browser and not site"; status=$$?; \
+	start=$$(date +%s%N); \
+	$(BIN)/mkdocs build --strict --clean || exit 1; \
+	echo "site build with every executed block: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
+	$(PY) -m pytest -m "site or browser" --no-claims-report || exit 1; \
+	exit $$status
+
+test-unit: $(STAMP) ## Run pytest without the site and browser tests
+	$(PY) -m pytest -m "not browser and not site"
+
+test-browser: build ## Run the site and browser tests against a fresh build
+	$(PY) -m pytest -m "site or browser" --no-claims-report
+
+test-claim: $(STAMP) ## Run exactly the tests of one claim: make test-claim CLAIM=pascanu2013/...
+	@test -n "$(CLAIM)" || { echo "usage: make test-claim CLAIM=<note>/<id>"; exit 2; }
+	$(PY) -m pytest --claim "$(CLAIM)" -v
+
+test-note: $(STAMP) ## Run the tests linked from one note's claims: make test-note NOTE=pascanu2013
+	@test -n "$(NOTE)" || { echo "usage: make test-note NOTE=<slug>"; exit 2; }
+	$(PY) -m pytest --note "$(NOTE)" -v
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+
+bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same run
+	$(PY) benchmarks/run_all.py
+
+clean: ## Remove build outputs (keeps .venv)
+	rm -rf site reports screenshots .pytest_cache

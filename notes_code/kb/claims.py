@@ -1,0 +1,218 @@
+r"""Claims in notes, linked to the pytest tests that check them.
+
+A note states a claim with an admonition whose title is the claim's id::
+
+    !!! claim "pascanu2013/vanishing-sufficient-condition"
+        $\lambda_1 < 1/\gamma$ 이면 ...
+
+A test declares what it checks with ``@pytest.mark.claim("pascanu2013/...")``.
+This module finds both sides *statically* (Markdown by regex, tests by AST, so no
+test code is imported), checks their integrity, and reads the report that the
+pytest plugin (:mod:`notes_code.kb.pytest_claims`) writes after a run.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CLAIM_RE = re.compile(r'^(?P<indent>[ \t]*)(?P<marker>!!!|\?\?\?\+?)[ \t]+claim[ \t]+"(?P<id>[^"]*)"[ \t]*$')
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$")
+REPORT_PATH = Path("reports") / "claims.json"
+
+
+class ClaimError(ValueError):
+    """An integrity problem: a claim with no test, an unknown id, a duplicate id."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim stated in a note."""
+
+    id: str
+    file: Path
+    line: int
+
+    @property
+    def note(self) -> str:
+        """The note (paper key) part of the id."""
+        return self.id.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class TestRef:
+    """A test function that declares a claim."""
+
+    claim_id: str
+    nodeid: str  # tests/pascanu2013/test_x.py::test_y (class-qualified when in a class)
+    file: Path
+    line: int
+    function: str
+
+
+@dataclass
+class ClaimIndex:
+    """Every claim in the notes and every test that names one."""
+
+    claims: dict[str, Claim] = field(default_factory=dict)
+    tests: dict[str, list[TestRef]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """All integrity problems, each naming the file and the id."""
+        out = list(self.errors)
+        for cid, claim in sorted(self.claims.items()):
+            if not self.tests.get(cid):
+                out.append(f"{claim.file}:{claim.line}: claim '{cid}' has no test "
+                           f"(mark one with @pytest.mark.claim({cid!r}))")
+        for cid, refs in sorted(self.tests.items()):
+            if cid not in self.claims:
+                for ref in refs:
+                    out.append(f"{ref.file}:{ref.line}: test '{ref.function}' is marked with "
+                               f"unknown claim id '{cid}' (no note states it)")
+        return out
+
+
+def scan_notes(docs_dir: Path) -> tuple[dict[str, Claim], list[str]]:
+    """Find every claim admonition under ``docs_dir`` (Markdown files).
+
+    Returns:
+        ``(claims by id, errors)``; duplicate or malformed ids are errors.
+    """
+    claims: dict[str, Claim] = {}
+    errors: list[str] = []
+    for path in sorted(Path(docs_dir).rglob("*.md")):
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            m = CLAIM_RE.match(line)
+            if not m:
+                continue
+            cid = m["id"]
+            if not ID_RE.match(cid):
+                errors.append(f"{path}:{lineno}: malformed claim id '{cid}' "
+                              "(expected '<note>/<slug>', lowercase ASCII, digits, - and _)")
+                continue
+            if cid in claims:
+                first = claims[cid]
+                errors.append(f"{path}:{lineno}: duplicate claim id '{cid}' "
+                              f"(first stated at {first.file}:{first.line})")
+                continue
+            claims[cid] = Claim(cid, path, lineno)
+    return claims, errors
+
+
+def _claim_ids_in_decorator(node: ast.expr) -> list[str]:
+    """Ids from ``pytest.mark.claim("a", "b")`` (also ``mark.claim``)."""
+    if not isinstance(node, ast.Call):
+        return []
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "claim":
+        return [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    return []
+
+
+def _marks_of(value: ast.expr) -> list[ast.expr]:
+    return list(value.elts) if isinstance(value, ast.List | ast.Tuple) else [value]
+
+
+def scan_tests(tests_dir: Path, root: Path) -> dict[str, list[TestRef]]:
+    """Find every ``@pytest.mark.claim`` on a test function, class or module (by AST)."""
+    found: dict[str, list[TestRef]] = {}
+
+    def add(cid: str, rel: str, path: Path, fn: ast.FunctionDef, prefix: str) -> None:
+        nodeid = f"{rel}::{prefix}{fn.name}"
+        found.setdefault(cid, []).append(TestRef(cid, nodeid, path, fn.lineno, fn.name))
+
+    for path in sorted(Path(tests_dir).rglob("test_*.py")):
+        rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        module_ids: list[str] = []
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
+            ):
+                for m in _marks_of(stmt.value):
+                    module_ids += _claim_ids_in_decorator(m)
+
+        def visit(body: list[ast.stmt], inherited: list[str], prefix: str) -> None:
+            for stmt in body:
+                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
+                    ids = list(inherited)
+                    for dec in stmt.decorator_list:
+                        ids += _claim_ids_in_decorator(dec)
+                    for cid in dict.fromkeys(ids):
+                        add(cid, rel, path, stmt, prefix)
+                elif isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test"):
+                    ids = list(inherited)
+                    for dec in stmt.decorator_list:
+                        ids += _claim_ids_in_decorator(dec)
+                    visit(stmt.body, ids, f"{prefix}{stmt.name}::")
+
+        visit(tree.body, module_ids, "")
+    return found
+
+
+def build_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None = None) -> ClaimIndex:
+    """Scan the notes and the tests of the project at ``root``."""
+    root = Path(root)
+    claims, errors = scan_notes(docs_dir or root / "docs")
+    tests = scan_tests(tests_dir or root / "tests", root)
+    return ClaimIndex(claims=claims, tests=tests, errors=errors)
+
+
+# --- the report written by the pytest plugin ---------------------------------------------
+
+STATUS_LABELS = {"passed": "통과", "failed": "실패", "not-run": "실행 안 됨", "skipped": "건너뜀"}
+
+
+def load_report(path: Path) -> dict:
+    """Read ``reports/claims.json``; a missing file is an empty report.
+
+    A corrupted file raises :class:`ClaimError` naming it (never silently used).
+    """
+    path = Path(path)
+    if not path.exists():
+        return {"tests": {}}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ClaimError(f"{path}: corrupted claims report ({exc}); delete it and rerun the tests") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), dict):
+        raise ClaimError(f"{path}: not a claims report (no 'tests' mapping)")
+    return data
+
+
+def claim_status(cid: str, refs: list[TestRef], report: dict) -> tuple[str, list[tuple[TestRef, str]]]:
+    """The status of one claim from the outcomes of its tests.
+
+    A claim is ``failed`` if any of its tests failed, ``passed`` if all of them ran
+    and passed, ``skipped`` if all that ran were skipped, otherwise ``not-run``.
+    Parametrized tests count through every parametrization that ran.
+    """
+    outcomes: list[tuple[TestRef, str]] = []
+    tests = report.get("tests", {})
+    for ref in refs:
+        runs = [v for k, v in tests.items() if k == ref.nodeid or k.startswith(ref.nodeid + "[")]
+        runs = [r for r in runs if cid in r.get("claims", [])]
+        if not runs:
+            outcomes.append((ref, "not-run"))
+        elif any(r["outcome"] == "failed" for r in runs):
+            outcomes.append((ref, "failed"))
+        elif all(r["outcome"] == "skipped" for r in runs):
+            outcomes.append((ref, "skipped"))
+        else:
+            outcomes.append((ref, "passed"))
+    states = [o for _, o in outcomes]
+    if not states:
+        status = "not-run"
+    elif "failed" in states:
+        status = "failed"
+    elif all(s == "passed" for s in states):
+        status = "passed"
+    elif all(s == "skipped" for s in states):
+        status = "skipped"
+    else:
+        status = "not-run"
+    return status, outcomes

@@ -1,0 +1,87 @@
+"""MkDocs hooks: the knowledge base's build logic, kept small so it can move.
+
+* fail the build at the page whose executed block raised (markdown-exec only warns);
+* purge ``notes_code.<paper>`` modules before each (re)build, so ``mkdocs serve``
+  shows edits to the package;
+* check claims (every claim has a test, no unknown or duplicate id) and citations
+  (every key known) before anything renders;
+* render claims with their test status, citations and bibliographies.
+
+Everything here delegates to :mod:`notes_code.kb`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+from notes_code.kb import claims as kb_claims
+from notes_code.kb import exec_guard, render
+from notes_code.kb import references as kb_refs
+
+_state: dict = {}
+
+
+def project_root(config) -> Path:
+    """The folder holding ``mkdocs.yml``."""
+    return Path(config.config_file_path).resolve().parent
+
+
+def on_config(config):
+    _state["root"] = project_root(config)
+    _state["collector"] = exec_guard.install()
+    return config
+
+
+def on_pre_build(config) -> None:
+    for name in [m for m in sys.modules if m.startswith("notes_code.")]:
+        if not name.startswith("notes_code.kb"):
+            del sys.modules[name]
+    root = _state["root"]
+    docs = Path(config.docs_dir)
+    try:
+        refs = kb_refs.load(root / "references.yaml")
+    except (OSError, kb_refs.ReferenceError_) as exc:
+        raise PluginError(f"bibliography: {exc}") from exc
+    index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
+    problems = index.problems()
+    for path in sorted(docs.rglob("*.md")):
+        problems += kb_refs.check_keys(path.read_text(encoding="utf-8"), refs, str(path))
+    if problems:
+        raise PluginError("knowledge-base integrity check failed:\n  " + "\n  ".join(problems))
+    try:
+        report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
+    except kb_claims.ClaimError as exc:
+        raise PluginError(str(exc)) from exc
+    _state.update(refs=refs, index=index, report=report)
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    _state["collector"].drain()  # forget anything logged outside a page
+    uri = page.file.src_uri
+    if page.file.generated_by:  # API, test sources, indexes: data, not prose
+        return markdown
+    refs = _state["refs"]
+    problems = kb_refs.check_keys(markdown, refs, uri)
+    if problems:
+        raise PluginError("\n".join(problems))
+    markdown = render.render_claims(markdown, uri, _state["index"], _state["report"])
+    has_bib = kb_refs.BIB_PLACEHOLDER in markdown
+    if has_bib:
+        keys = [k for _, k in kb_refs.cited_keys(markdown)]
+        markdown = markdown.replace(kb_refs.BIB_PLACEHOLDER,
+                                    kb_refs.render_bibliography(keys, refs))
+        target = ""
+    else:
+        target = render.relative("reading-list.md", uri)
+    return kb_refs.render_citations(markdown, refs, target)
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    failures = _state["collector"].drain()
+    if failures:
+        detail = "\n".join(failures)
+        raise PluginError(f"{page.file.src_uri}: an executed code block failed:\n{detail}")
+    return html
