@@ -115,7 +115,9 @@ for status in kb_refs.STATUSES:
     out.append(f"## {status}\n")
     for ref in entries:
         citing = ", ".join(f"[{title_of.get(s, s)}](papers/{s}/index.md)" for s in cited_by.get(ref.key, []))
-        own = f" — **노트:** [{title_of.get(ref.note, ref.note)}](papers/{ref.note}/index.md)" if ref.note and ref.note in title_of else ""
+        own = ""
+        if ref.note and ref.note in title_of:
+            own = f" — **노트:** [{title_of[ref.note]}](papers/{ref.note}/index.md)"
         line = f'- <span id="ref-{ref.key}"></span>{ref.markdown()}{own}'
         if citing:
             line += f"  \n  인용한 노트: {citing}"

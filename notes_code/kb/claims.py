@@ -136,7 +136,8 @@ def scan_tests(tests_dir: Path, root: Path) -> dict[str, list[TestRef]]:
                 for m in _marks_of(stmt.value):
                     module_ids += _claim_ids_in_decorator(m)
 
-        def visit(body: list[ast.stmt], inherited: list[str], prefix: str) -> None:
+        def visit(body: list[ast.stmt], inherited: list[str], prefix: str,
+                  rel: str = rel, path: Path = path) -> None:
             for stmt in body:
                 if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
                     ids = list(inherited)
@@ -148,7 +149,7 @@ def scan_tests(tests_dir: Path, root: Path) -> dict[str, list[TestRef]]:
                     ids = list(inherited)
                     for dec in stmt.decorator_list:
                         ids += _claim_ids_in_decorator(dec)
-                    visit(stmt.body, ids, f"{prefix}{stmt.name}::")
+                    visit(stmt.body, ids, f"{prefix}{stmt.name}::", rel, path)
 
         visit(tree.body, module_ids, "")
     return found

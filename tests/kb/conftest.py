@@ -81,7 +81,6 @@ def make_fixture_site(tmp: Path, pages: dict[str, str], tests: dict[str, str] | 
         else (ROOT / "references.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp / "scripts").mkdir()
     shutil.copy(ROOT / "scripts" / "gen_pages.py", tmp / "scripts" / "gen_pages.py")
-    (tmp / "notes_code").mkdir()
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     config = config.replace("notes_code/kb/hooks.py", str(ROOT / "notes_code" / "kb" / "hooks.py"))
     (tmp / "mkdocs.yml").write_text(config, encoding="utf-8")
