@@ -37,6 +37,7 @@ build: $(STAMP) ## Build the site into site/ (strict)
 
 test: $(STAMP) ## Run every check: lint, pytest (unit, claims), strict site build, site and browser tests
 	$(BIN)/ruff check .
+	$(BIN)/notes check
 	$(PY) -m pytest -m "not browser and not site"; status=$$?; \
 	start=$$(date +%s%N); \
 	$(BIN)/mkdocs build --strict --clean || exit 1; \
@@ -58,8 +59,9 @@ test-note: $(STAMP) ## Run the tests linked from one note's claims: make test-no
 	@test -n "$(NOTE)" || { echo "usage: make test-note NOTE=<slug>"; exit 2; }
 	$(PY) -m pytest --note "$(NOTE)" -v
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff and the note linter
 	$(BIN)/ruff check .
+	$(BIN)/notes check
 
 bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same run
 	$(PY) benchmarks/run_all.py

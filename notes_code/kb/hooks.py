@@ -18,7 +18,8 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import exec_guard, render
+from notes_code.kb import exec_guard, links, render
+from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 
 _state: dict = {}
@@ -55,7 +56,10 @@ def on_pre_build(config) -> None:
         report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
     except kb_claims.ClaimError as exc:
         raise PluginError(str(exc)) from exc
-    _state.update(refs=refs, index=index, report=report)
+    notes = {n.slug: n for n in kb_notes.discover(docs)}
+    _state.update(refs=refs, index=index, report=report, notes=notes,
+                  concept_users=links.concept_users(docs),
+                  citing=links.citing_notes(docs, refs))
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -68,6 +72,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if problems:
         raise PluginError("\n".join(problems))
     markdown = render.render_claims(markdown, uri, _state["index"], _state["report"])
+    markdown += _generated_links(uri)
     has_bib = kb_refs.BIB_PLACEHOLDER in markdown
     if has_bib:
         keys = [k for _, k in kb_refs.cited_keys(markdown)]
@@ -77,6 +82,26 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     else:
         target = render.relative("reading-list.md", uri)
     return kb_refs.render_citations(markdown, refs, target)
+
+
+def _note_link(slug: str, uri: str) -> str:
+    note = _state["notes"].get(slug)
+    title = note.title if note else slug
+    return f"- [{title}]({render.relative(f'papers/{slug}/index.md', uri)})"
+
+
+def _generated_links(uri: str) -> str:
+    """The generated 'used by' / 'cited by' section for a concept page or a note."""
+    if uri.startswith("concepts/"):
+        users = _state["concept_users"].get(uri, [])
+        body = "\n".join(_note_link(s, uri) for s in users) or "아직 이 개념을 링크한 노트가 없습니다."
+        return f"\n\n## 이 개념을 쓰는 노트\n\n{body}\n"
+    parts = uri.split("/")
+    if len(parts) == 3 and parts[0] == "papers" and parts[2] == "index.md":
+        citing = _state["citing"].get(parts[1], [])
+        body = "\n".join(_note_link(s, uri) for s in citing) or "아직 이 논문을 인용한 다른 노트가 없습니다."
+        return f"\n\n## 이 논문을 인용한 내 노트\n\n{body}\n"
+    return ""
 
 
 def on_page_content(html: str, page, config, files) -> str:

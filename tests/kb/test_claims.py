@@ -28,6 +28,24 @@ date_read: 2026-01-01
 
 !!! claim "fx/doubling"
     `double(x)`는 $2x$를 돌려준다.
+
+## 서지 정보
+
+## 요약
+
+## 내 생각
+
+## 핵심 내용
+
+## 실험 및 결과
+
+## 요약 및 결론
+
+## 모르는 개념
+
+## 후속 참고문헌
+
+## 학습 회고
 """
 MODULE = "def double(x):\n    return 2 * x\n"
 TEST = '''import pytest
