@@ -140,7 +140,7 @@ def rnn_trajectory_2d(W: Tensor, x0: Tensor, T: int = 30) -> Tensor:
 
 def lag_curves(lambda1_gammas: tuple[float, ...] = (0.8, 1.0, 1.5, 3.0), n: int = 50, T: int = 60,
                activation: Activation = "tanh", seed: int = 0) -> list[JacobianNorms]:
-    r"""$\|\partial\mathbf{x}_t/\partial\mathbf{x}_0\|$ against $t$ for one rescaled random $\mathbf{W}_{rec}$.
+    r"""$\|\partial\mathbf{x}_t/\partial\mathbf{x}_0\|$ against $t$ for a rescaled random $\mathbf{W}_{rec}$.
 
     The same Gaussian $\mathbf{W}_{rec}$ (and the same small random inputs) is rescaled
     so that $\lambda_1\gamma$ takes each value, making the curves comparable.
