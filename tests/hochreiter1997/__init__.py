@@ -1,0 +1,1 @@
+"""Tests of the note ``hochreiter1997``."""
