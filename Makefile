@@ -22,15 +22,14 @@ help: ## Show the targets
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install -q -e '.[docs,test]'
+	$(PY) -m pip install -qq "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PY) -m pip install -qq -e '.[docs,test]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the project with docs and test extras
 
-serve: build ## Build the site, then serve it (with live reload) at http://127.0.0.1:8000
-	$(BIN)/mkdocs serve --dev-addr $(HOST) --no-livereload
+serve: $(STAMP) ## Build the site (strict) and serve it with live reload at http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --strict --dev-addr $(HOST)
 
 build: $(STAMP) ## Build the site into site/ (strict)
 	$(BIN)/mkdocs build --strict --clean

@@ -81,7 +81,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         target = ""
     else:
         target = render.relative("reading-list.md", uri)
-    return kb_refs.render_citations(markdown, refs, target)
+    note_links = {key: render.relative(f"papers/{ref.note}/index.md", uri) for key, ref in refs.items()
+                  if ref.note in _state["notes"] and f"papers/{ref.note}/index.md" != uri}
+    return kb_refs.render_citations(markdown, refs, target, note_links)
 
 
 def _note_link(slug: str, uri: str) -> str:

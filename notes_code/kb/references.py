@@ -88,18 +88,24 @@ def check_keys(markdown: str, refs: dict[str, Reference], where: str) -> list[st
             for line, key in cited_keys(markdown) if key not in refs]
 
 
-def render_citations(markdown: str, refs: dict[str, Reference], target: str) -> str:
-    """Replace ``[@key]`` with links to ``{target}#ref-key``.
+def render_citations(markdown: str, refs: dict[str, Reference], target: str,
+                     note_links: dict[str, str] | None = None) -> str:
+    """Replace ``[@key]`` with links: to our note on that work if there is one, else to the entry.
 
     Args:
         markdown: The page's Markdown.
         refs: The bibliography.
         target: The page holding the entries, relative to the current page, or ``""``
             for the current page.
+        note_links: key → link (relative to the current page) of our note on that work,
+            for the works that have a note other than the current page.
     """
+    note_links = note_links or {}
+
     def one(m: re.Match[str]) -> str:
         keys = KEY_RE.findall(m.group(1))
-        links = [f"[{refs[k].label}]({target}#ref-{k})" for k in keys]
+        links = [f"[{refs[k].label}]({note_links[k]})" if k in note_links
+                 else f"[{refs[k].label}]({target}#ref-{k})" for k in keys]
         return "(" + "; ".join(links) + ")"
 
     return CITE_RE.sub(one, markdown)
