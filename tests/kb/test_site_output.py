@@ -91,3 +91,25 @@ def test_search_index_for_offline_use(site_dir: Path) -> None:
     inlined = json.loads(js[len("var __index =") :])
     assert inlined["docs"] == index["docs"]
     assert any("기울기" in d["text"] for d in inlined["docs"])
+
+
+def test_home_page_has_a_card_per_paper(site_dir: Path) -> None:
+    """The home page shows one card per note, generated from front matter and claim statuses."""
+    html = (site_dir / "index.html").read_text(encoding="utf-8")
+    cards = re.search(r'<div class="grid cards">(.*?)</div>', html, re.S)
+    assert cards, "no card grid on the home page"
+    for title in ("On the difficulty of training recurrent neural networks", "Long Short-Term Memory"):
+        assert title in cards.group(1)
+    assert re.search(r"주장 \d+/\d+ 통과", cards.group(1))
+
+
+def test_generated_backlinks_and_concept_users(site_dir: Path) -> None:
+    """Concept pages list the notes linking to them; a note lists the notes that cite its paper."""
+    jacobian = (site_dir / "concepts/jacobian.html").read_text(encoding="utf-8")
+    section = jacobian.split('id="이-개념을-쓰는-노트"', 1)[1]
+    assert "papers/pascanu2013/index.html" in section and "papers/hochreiter1997/index.html" in section
+    pascanu = (site_dir / "papers/pascanu2013/index.html").read_text(encoding="utf-8")
+    cited_by = pascanu.split('id="이-논문을-인용한-내-노트"', 1)[1]
+    assert "../hochreiter1997/index.html" in cited_by
+    # a citation of a paper that has a note links to the note, not only to the bibliography
+    assert re.search(r'<a href="../hochreiter1997/index.html">Hochreiter &amp; Schmidhuber 1997</a>', pascanu)
