@@ -65,5 +65,8 @@ lint: $(STAMP) ## ruff and the note linter
 bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same run
 	$(PY) benchmarks/run_all.py
 
+reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] [DEVICE=cuda] [WORKERS=2]
+	$(PY) -m notes_code.experiments run $(or $(GRID),ci) --device $(or $(DEVICE),cpu) $(if $(BUDGET),--budget $(BUDGET)) $(if $(WORKERS),--workers $(WORKERS) --threads 1)
+
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf site reports screenshots .pytest_cache

@@ -1,0 +1,110 @@
+"""Tests for notes_code.pascanu2013.batched: K runs of the Fig. 7 protocol as one batched model."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from notes_code.pascanu2013.batched import check_batchable, coefficients, run_batched, train_step
+from notes_code.pascanu2013.regularizer import loss_and_grads
+from notes_code.pascanu2013.tasks import make_batch
+from notes_code.pascanu2013.train import TrainConfig, generator, make_model, run
+
+BASE = TrainConfig(n_hidden=8, min_length=10, max_length=15, lr=0.1, max_updates=40, eval_every=10,
+                   eval_size=200, screen_size=50, eval_chunk=100, dtype="float64", length_seed=7,
+                  success_error=0.7)
+MIX = [
+    dataclasses.replace(BASE, init="sigmoid", method="MSGD", seed=1),
+    dataclasses.replace(BASE, init="basic_tanh", method="MSGD-CR", seed=2, max_updates=35),
+    dataclasses.replace(BASE, init="smart_tanh", method="MSGD-C", seed=3, lr=0.3),
+    dataclasses.replace(BASE, init="basic_tanh", method="MSGD-C", seed=4, clip=0.1,
+                        fallback_threshold=0.3),
+    dataclasses.replace(BASE, init="smart_tanh", method="MSGD", seed=5, lr=math.inf),
+]
+
+
+@pytest.mark.claim("pascanu2013/batched-equals-single")
+def test_batched_equals_single() -> None:
+    """Batched multi-run training: K=5 runs mixing the three inits (§4.1.1), MSGD / MSGD-C /
+    MSGD-CR (alpha=4), a released-code fallback, a diverging MSGD run, an early success and unequal
+    budgets follow,
+    in float64, the same trajectories as five single runs (weights to 1e-6; same outcomes,
+    update counts, errors and history)."""
+    singles = [run(c) for c in MIX]
+    finished: list[int] = []
+    batched = run_batched(MIX, on_finish=lambda k, r: finished.append(k))
+    assert sorted(finished) == list(range(len(MIX)))
+    # every path was taken: success (early stop), budget end, divergence, fallback
+    assert {r.outcome for r in batched} == {"success", "fail", "diverged"}
+    assert batched[3].n_fallback > 0
+    for s, b in zip(singles, batched, strict=True):
+        assert (b.outcome, b.updates, b.final_error, b.n_fallback) == (
+            s.outcome, s.updates, s.final_error, s.n_fallback)
+        assert b.max_grad_norm == pytest.approx(s.max_grad_norm, rel=1e-9)
+        assert len(b.history) == len(s.history)
+        for rb, rs in zip(b.history, s.history, strict=True):
+            assert rb == pytest.approx(rs, rel=1e-9, abs=1e-12)
+        for name, p in s.params.items():
+            torch.testing.assert_close(b.params[name], p, rtol=0, atol=1e-6)
+            torch.testing.assert_close(b.params[name], p, rtol=1e-9, atol=1e-12)
+
+
+def test_train_step_matches_autograd() -> None:
+    """One batched step: the per-run loss, Omega (eq. 10, released code's mean) and pre-clipping
+    gradient norm (Algorithm 1's global norm, Omega's W_rec gradient included) equal those of
+    regularizer.loss_and_grads for each run."""
+    cfgs = [dataclasses.replace(BASE, init=i, method="MSGD-CR", seed=s)
+            for s, i in enumerate(("sigmoid", "basic_tanh", "smart_tanh"))]
+    models = [make_model(c) for c in cfgs]
+    P = {n: torch.stack([getattr(m, n).detach().clone() for m in models])
+         for n in ("W_in", "W_rec", "b", "W_out", "b_out")}
+    batches = [make_batch("torder", 20, 12, generator(k, "x"), torch.float64) for k in range(3)]
+    U = torch.stack([b.u for b in batches], 1)
+    Y = torch.stack([b.target for b in batches])
+    out = train_step(P, coefficients(cfgs, torch.device("cpu"), torch.float64), U, Y,
+                     torch.ones(3, dtype=torch.bool))
+    for k, (m, b) in enumerate(zip(models, batches, strict=True)):
+        ref = loss_and_grads(m, b.u, b.target, alpha=4.0)
+        norm = math.sqrt(sum(float(g.square().sum()) for g in ref.grads.values()))
+        assert float(out["loss"][k]) == pytest.approx(float(ref.loss), rel=1e-12)
+        assert float(out["omega"][k]) == pytest.approx(float(ref.omega), rel=1e-10)
+        assert float(out["norm"][k]) == pytest.approx(norm, rel=1e-10)
+
+
+def test_resume_batched(tmp_path) -> None:
+    """Checkpoint/resume of the batched trainer: interrupted after update 23 (checkpoint at 20)
+    and resumed, it ends exactly as the uninterrupted batched run."""
+    full = run_batched(MIX[:3])
+    ckpt = tmp_path / "group.pt"
+
+    def interrupt(step: int) -> None:
+        if step == 23:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batched(MIX[:3], checkpoint=ckpt, checkpoint_every=10, callback=interrupt)
+    resumed = run_batched(MIX[:3], checkpoint=ckpt, checkpoint_every=10)
+    for a, b in zip(full, resumed, strict=True):
+        assert (a.outcome, a.updates, a.history) == (b.outcome, b.updates, b.history)
+        for name, p in a.params.items():
+            assert torch.equal(p, b.params[name])
+    with pytest.raises(ValueError, match="other runs"):
+        run_batched(MIX[1:4], checkpoint=ckpt)
+
+
+def test_check_batchable() -> None:
+    """Batched runs must share the step shapes and lengths: task, n, length range, length_seed,
+    batch size and evaluation settings; tasks with a per-batch length (add) or per-step head (mem)
+    are refused."""
+    check_batchable(MIX)
+    for change in ({"n_hidden": 9}, {"length_seed": 1}, {"max_length": 16}, {"eval_every": 5},
+                   {"dtype": "float32"}):
+        with pytest.raises(ValueError, match=next(iter(change))):
+            check_batchable([MIX[0], dataclasses.replace(MIX[1], **change)])
+    with pytest.raises(ValueError, match="last_softmax"):
+        check_batchable([dataclasses.replace(BASE, task="add")])
+    with pytest.raises(ValueError):
+        check_batchable([])

@@ -1,0 +1,114 @@
+"""Tests for notes_code.pascanu2013.train: the Fig. 7 training protocol (§4.1.1, released code)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from notes_code.pascanu2013.rnn import spectral_radius
+from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model, run
+
+# a short temporal-order problem that basic-tanh MSGD-C solves in a few hundred updates
+SMALL = TrainConfig(init="basic_tanh", method="MSGD-C", n_hidden=50, min_length=10, max_length=10,
+                    lr=0.1, max_updates=1500, eval_every=50, eval_size=2000, screen_size=500,
+                    eval_chunk=500, seed=0)
+# a tiny float64 config for exact comparisons
+TINY = TrainConfig(init="smart_tanh", method="MSGD-CR", n_hidden=8, min_length=10, max_length=16,
+                   lr=0.1, max_updates=60, eval_every=10, eval_size=100, screen_size=40, eval_chunk=50,
+                   dtype="float64", seed=3, length_seed=5)
+
+
+def test_small_result_is_deterministic() -> None:
+    """§4.1.1 protocol (released-code driver): a fixed seed solves temporal order at length 10
+    (under 1% of fresh sequences wrong) and two runs end in bit-identical states."""
+    a, b = run(SMALL), run(SMALL)
+    assert a.outcome == "success" and a.success and not a.diverged
+    assert a.final_error is not None and a.final_error < 0.01
+    assert a.updates < SMALL.max_updates and a.updates % SMALL.eval_every == 0
+    assert a.history[-1]["n_eval"] == SMALL.eval_size  # success is judged on the full test
+    assert (a.outcome, a.updates, a.history) == (b.outcome, b.updates, b.history)
+    for name, p in a.params.items():
+        assert torch.equal(p, b.params[name])
+
+
+def test_resume_equals_uninterrupted(tmp_path) -> None:
+    """Checkpoint/resume: a run interrupted (KeyboardInterrupt after update 47, last checkpoint
+    at 40) and restarted from its checkpoint ends in exactly the uninterrupted final state."""
+    full = run(TINY)
+    ckpt = tmp_path / "run.pt"
+
+    def interrupt(step: int) -> None:
+        if step == 47:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(TINY, checkpoint=ckpt, checkpoint_every=20, callback=interrupt)
+    assert ckpt.exists() and not list(tmp_path.glob(".*tmp"))
+    resumed = run(TINY, checkpoint=ckpt, checkpoint_every=20)
+    assert (resumed.outcome, resumed.updates, resumed.final_error) == (full.outcome, full.updates,
+                                                                       full.final_error)
+    assert resumed.history == full.history
+    for name, p in full.params.items():
+        assert torch.equal(p, resumed.params[name])
+    with pytest.raises(ValueError, match="another config"):
+        run(dataclasses.replace(TINY, seed=4), checkpoint=ckpt)
+
+
+def test_msgd_divergence_never_writes_nan() -> None:
+    """Released code: without clipping there is no guard and a NaN ends the run. We stop the
+    MSGD run as 'diverged' before the offending update, so its weights stay finite."""
+    cfg = dataclasses.replace(TINY, method="MSGD", lr=math.inf, max_updates=50)
+    r = run(cfg)
+    assert r.outcome == "diverged" and r.diverged and not r.success
+    assert r.updates == 0 and r.final_error is None  # the first update would write inf/NaN
+    for name, p in make_model(cfg).named_parameters():
+        assert torch.equal(r.params[name], p.detach())
+    # with clipping the same step is finite (lr * threshold): no divergence
+    assert not run(dataclasses.replace(cfg, method="MSGD-C", lr=1e3, max_updates=5)).diverged
+
+
+def test_clipped_fallback_shrinks_W_rec_only() -> None:
+    """Released code (RNN.py, clipstyle 'rescale'): a gradient norm above the threshold
+    (1e10 there; 0 here, to force it) makes the step W_rec <- W_rec - lr * 0.02 W_rec, with every
+    other parameter left unchanged."""
+    cfg = dataclasses.replace(TINY, method="MSGD-C", fallback_threshold=0.0, max_updates=7)
+    r = run(cfg)
+    init = dict(make_model(cfg).named_parameters())
+    assert r.n_fallback == 7 and r.updates == 7
+    factor = (1.0 - cfg.lr * cfg.fallback_shrink) ** 7
+    assert torch.allclose(r.params["W_rec"], init["W_rec"].detach() * factor, rtol=1e-12, atol=0)
+    for name in ("W_in", "b", "W_out", "b_out"):
+        assert torch.equal(r.params[name], init[name].detach())
+
+
+def test_init_and_config() -> None:
+    """§4.1.1: the three initialisations (smart tanh: spectral radius 0.95), config validation,
+    and the cell key changes with the budget."""
+    smart = make_model(dataclasses.replace(TINY, init="smart_tanh", n_hidden=50))
+    assert math.isclose(spectral_radius(smart.W_rec), 0.95, rel_tol=1e-4)
+    assert make_model(dataclasses.replace(TINY, init="sigmoid")).activation == "sigmoid"
+    with pytest.raises(ValueError, match="method"):
+        TrainConfig(method="SGD")
+    with pytest.raises(ValueError, match="min_length"):
+        TrainConfig(min_length=20, max_length=10)
+    assert TINY.key() != dataclasses.replace(TINY, max_updates=61).key()
+    assert TINY.key() == dataclasses.replace(TINY).key()
+
+
+def test_eval_plan_depends_only_on_step() -> None:
+    """Evaluation on fresh sequences (§4.1.1): screen + full test sizes, lengths in range and fixed
+    by (length_seed, update) alone."""
+    screen, full = eval_plan(TINY, 30)
+    assert [s for s, _ in screen] == [40] and [s for s, _ in full] == [50, 50]
+    assert all(TINY.min_length <= L < TINY.max_length for _, L in screen + full)
+    assert eval_plan(TINY, 30) == (screen, full)
+
+
+def test_progress_bar(capsys) -> None:
+    """The tqdm bar reports the update rate and the current error / gradient norm / Omega."""
+    run(dataclasses.replace(TINY, max_updates=10), progress=True)
+    err = capsys.readouterr().err
+    assert "upd" in err and "err=" in err and "omega=" in err
