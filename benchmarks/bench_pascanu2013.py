@@ -40,12 +40,8 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from notes_code.pascanu2013.clipping import clip_grad_norm_
-from notes_code.pascanu2013.regularizer import (
-    backward_with_omega,
-    loss_and_grads,
-    omega,
-    omega_and_grad,
-)
+from notes_code.pascanu2013.regularized_training import backward_with_omega, loss_and_grads
+from notes_code.pascanu2013.regularizer import omega, omega_and_grad
 from notes_code.pascanu2013.rnn import PascanuRNN
 
 N_HIDDEN, BATCH, N_IN, N_OUT = 50, 20, 6, 4

@@ -22,6 +22,7 @@ Paper: <https://arxiv.org/abs/1211.5063>
 ```
 """
 
+from .activations import activation_derivative, activation_fn, derivative_from_output
 from .bptt import (
     BPTTResult,
     explicit_bptt,
@@ -37,22 +38,25 @@ from .clipping import (
 )
 from .dynamics import (
     Bifurcation,
-    ErrorSurface,
     FixedPoint,
-    Trajectory,
-    WallDemo,
     basin_of,
     bifurcation_diagram,
     bistable_range,
+    fixed_points,
+    iterate,
+    one_unit_map,
+)
+from .error_surface import (
+    ErrorSurface,
+    Trajectory,
+    WallDemo,
     descend,
     error_surface,
     error_surface_grid,
-    fixed_points,
-    iterate,
     line_derivatives,
-    one_unit_map,
     wall_demo,
 )
+from .init import orthogonal, spectral_radius
 from .jacobians import (
     JacobianNorms,
     gamma,
@@ -64,29 +68,22 @@ from .jacobians import (
     spectral_norms,
     step_jacobian,
 )
-from .regularizer import (
+from .recurrence import rnn_state_list, rnn_states
+from .regularized_training import (
     OmegaDemo,
     OmegaStep,
-    backprop_ratios,
     backward_with_omega,
     loss_and_grads,
+    omega_training_demo,
+)
+from .regularizer import (
+    backprop_ratios,
     omega,
     omega_and_grad,
     omega_grad_W_rec,
     omega_terms,
-    omega_training_demo,
 )
-from .rnn import (
-    PascanuRNN,
-    RNNOutput,
-    activation_derivative,
-    activation_fn,
-    derivative_from_output,
-    orthogonal,
-    rnn_state_list,
-    rnn_states,
-    spectral_radius,
-)
+from .rnn import PascanuRNN, RNNOutput
 
 __all__ = [
     "BPTTResult",

@@ -13,7 +13,7 @@ so run $k$ follows exactly the trajectory of `train.run(configs[k])`:
   $\boldsymbol\delta_t = (\boldsymbol\delta_{t+1}\mathbf{W}_{rec})\odot\sigma'(\mathbf{x}_t)$,
   with every element-wise pass fused into the loops over $t$ (no loop over runs);
 * $\Omega$ and $\partial^+\Omega/\partial\mathbf{W}_{rec}$ in closed form per run (as
-  `regularizer.loss_and_grads`), weighted by each run's $\alpha$ (0 unless MSGD-CR);
+  `regularized_training.loss_and_grads`), weighted by each run's $\alpha$ (0 unless MSGD-CR);
 * one gradient norm per run, Algorithm 1 and the released code's fallback per run;
 * divergence, success and budget per run: a finished run is frozen and dropped from the batch.
 

@@ -58,7 +58,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .rnn import Activation, PascanuRNN, activation_derivative, activation_fn, rnn_states
+from .activations import Activation, activation_derivative, activation_fn
+from .recurrence import rnn_states
+from .rnn import PascanuRNN
 
 
 @dataclass

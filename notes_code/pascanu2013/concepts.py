@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .activations import Activation
 from .jacobians import JacobianNorms, jacobian_norms_vs_lag, scale_to
-from .rnn import Activation
 
 
 def example_map(x: Tensor) -> Tensor:

@@ -44,7 +44,7 @@ import torch
 from tqdm import tqdm
 
 from .batched import run_batched
-from .rnn import spectral_radius
+from .init import spectral_radius
 from .train import INITS, METHODS, TrainConfig, TrainResult
 
 SCHEMA = "pascanu2013-grid/1"

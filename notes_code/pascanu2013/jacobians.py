@@ -41,7 +41,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .rnn import Activation, _check_activation, activation_derivative, rnn_states
+from .activations import Activation, _check_activation, activation_derivative
+from .recurrence import rnn_states
 
 
 def gamma(activation: Activation) -> float:

@@ -28,202 +28,27 @@ $\mathbf{x}$ are `(T, B, n)`. Batched rows use $\mathbf{x}^\top$, so the code re
 The three output heads follow the released code: `last_softmax` (class logits from
 $\mathbf{h}_T$), `softmax` (logits at every step) and `last_linear` (regression from
 $\mathbf{h}_T$). The heads return logits; `PascanuRNN.loss` applies the matching loss.
+
+The loop itself is `notes_code.pascanu2013.recurrence`, $\sigma$ and $\sigma'$ are in
+`notes_code.pascanu2013.activations`, and the helpers of the named initialisations
+(sparse recurrent matrix, spectral radius) in `notes_code.pascanu2013.init`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-Activation = Literal["tanh", "sigmoid", "linear"]
+from .activations import Activation, _check_activation, activation_fn
+from .init import Connectivity, _as_generator, sparse_recurrent_weights
+from .recurrence import _run
+
 Head = Literal["last_softmax", "softmax", "last_linear"]
-Connectivity = Literal["incoming", "outgoing"]
 
-ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "linear")
 HEADS: tuple[str, ...] = ("last_softmax", "softmax", "last_linear")
-
-
-def _check_activation(activation: str) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-
-
-def activation_fn(activation: Activation) -> Callable[[Tensor], Tensor]:
-    r"""Return the element-wise non-linearity $\sigma$.
-
-    Args:
-        activation: `"tanh"`, `"sigmoid"` (logistic) or `"linear"` (identity).
-
-    Returns:
-        A function mapping a tensor of any shape to a tensor of the same shape.
-    """
-    _check_activation(activation)
-    if activation == "tanh":
-        return torch.tanh
-    if activation == "sigmoid":
-        return torch.sigmoid
-    return _identity
-
-
-def _identity(x: Tensor) -> Tensor:
-    return x
-
-
-def activation_derivative(x: Tensor, activation: Activation) -> Tensor:
-    r"""Element-wise derivative $\sigma'(\mathbf{x})$, the diagonal of eq. (5)'s factor.
-
-    $\tanh' = 1 - \tanh^2$, $\mathrm{sigmoid}' = s(1 - s)$, identity$' = 1$.
-
-    Args:
-        x: pre-activations of any shape.
-        activation: `"tanh"`, `"sigmoid"` or `"linear"`.
-
-    Returns:
-        A tensor shaped like `x`.
-    """
-    _check_activation(activation)
-    if activation == "tanh":
-        return 1.0 - torch.tanh(x).square()
-    if activation == "sigmoid":
-        s = torch.sigmoid(x)
-        return s * (1.0 - s)
-    return torch.ones_like(x)
-
-
-def derivative_from_output(h: Tensor, activation: Activation, inplace: bool = False) -> Tensor:
-    r"""$\sigma'(\mathbf{x})$ computed from $\mathbf{h} = \sigma(\mathbf{x})$.
-
-    $\tanh' = 1 - h^2$ and $\mathrm{sigmoid}' = h(1 - h)$, as in the released code; this
-    avoids evaluating $\sigma$ a second time.
-
-    Args:
-        h: activations $\sigma(\mathbf{x})$, any shape.
-        activation: `"tanh"`, `"sigmoid"` or `"linear"`.
-        inplace: overwrite `h` with the result (saves an allocation; `h` must not need grad).
-
-    Returns:
-        A tensor shaped like `h` (`h` itself when `inplace`).
-    """
-    _check_activation(activation)
-    if activation == "tanh":
-        if inplace:
-            return h.square_().neg_().add_(1.0)  # 1 - h^2
-        return torch.addcmul(torch.ones((), dtype=h.dtype, device=h.device), h, h, value=-1.0)
-    if activation == "sigmoid":
-        if inplace:
-            return h.sub_(h.square())  # h - h^2
-        return h * (1.0 - h)
-    return h.fill_(1.0) if inplace else torch.ones_like(h)
-
-
-def _run(
-    W_rec: Tensor,
-    W_in: Tensor,
-    b: Tensor,
-    u: Tensor,
-    activation: Activation,
-    x0: Tensor | None,
-) -> tuple[list[Tensor], list[Tensor], Tensor]:
-    """The recurrence: states x_1..x_T, recurrent inputs sigma(x_0..x_{T-1}), and the drive."""
-    sigma = activation_fn(activation)
-    T, B, n_in = u.shape
-    n = W_rec.shape[0]
-    # W_in u_t + b for every t at once: (T*B, n_in) @ (n_in, n) -> (T, B, n)
-    drive = torch.addmm(b, u.reshape(T * B, n_in), W_in.t()).view(T, B, n)
-    if x0 is None:
-        x0 = torch.zeros((), dtype=drive.dtype, device=drive.device)
-    h = sigma(x0).expand(B, n)  # (B, n) = sigma(x_0)
-    W_rec_t = W_rec.t()
-    states: list[Tensor] = []
-    h_prev: list[Tensor] = []
-    steps = drive.unbind(0)
-    last = len(steps) - 1
-    for t, drive_t in enumerate(steps):
-        h_prev.append(h)
-        x_t = torch.addmm(drive_t, h, W_rec_t)  # (B, n) = W_rec sigma(x_{t-1}) + W_in u_t + b
-        states.append(x_t)
-        if t < last:
-            h = sigma(x_t)
-    return states, h_prev, drive
-
-
-def rnn_state_list(
-    W_rec: Tensor,
-    W_in: Tensor,
-    b: Tensor,
-    u: Tensor,
-    activation: Activation,
-    x0: Tensor | None = None,
-) -> list[Tensor]:
-    r"""Run eq. (2) and return the states $\mathbf{x}_1,\dots,\mathbf{x}_T$ as a list.
-
-    The list elements are the very tensors the recurrence consumes, so
-    `torch.autograd.grad(loss, states)` returns the *total* derivatives
-    $\partial\mathcal{E}/\partial\mathbf{x}_t$ that BPTT and $\Omega$ need.
-
-    The input projection $\mathbf{W}_{in}\mathbf{u}_t + \mathbf{b}$ is computed for all
-    $t$ in one matrix product; the loop then costs one `addmm` and one $\sigma$ per step.
-
-    Args:
-        W_rec: recurrent weights, `(n, n)`.
-        W_in: input weights, `(n, n_in)`.
-        b: bias, `(n,)`.
-        u: inputs, `(T, B, n_in)`.
-        activation: `"tanh"`, `"sigmoid"` or `"linear"`.
-        x0: initial state $\mathbf{x}_0$, `(B, n)` or `(n,)`; zeros when `None`.
-
-    Returns:
-        `T` tensors of shape `(B, n)`.
-    """
-    return _run(W_rec, W_in, b, u, activation, x0)[0]
-
-
-def rnn_states(
-    W_rec: Tensor,
-    W_in: Tensor,
-    b: Tensor,
-    u: Tensor,
-    activation: Activation,
-    x0: Tensor | None = None,
-) -> Tensor:
-    r"""Functional form of eq. (2): all pre-activation states stacked.
-
-    Args:
-        W_rec: recurrent weights, `(n, n)`.
-        W_in: input weights, `(n, n_in)`.
-        b: bias, `(n,)`.
-        u: inputs, `(T, B, n_in)`.
-        activation: `"tanh"`, `"sigmoid"` or `"linear"`.
-        x0: initial state, `(B, n)` or `(n,)`; zeros when `None`.
-
-    Returns:
-        States $\mathbf{x}_{1..T}$, `(T, B, n)`.
-    """
-    return torch.stack(rnn_state_list(W_rec, W_in, b, u, activation, x0))
-
-
-def spectral_radius(W: Tensor) -> float:
-    r"""Largest eigenvalue modulus $\rho(\mathbf{W})$ (computed in float64).
-
-    Args:
-        W: a square matrix, `(n, n)`.
-
-    Returns:
-        $\max_i |\lambda_i(\mathbf{W})|$.
-    """
-    return float(torch.linalg.eigvals(W.detach().to(torch.float64)).abs().max())
-
-
-def _as_generator(generator: torch.Generator | int | None) -> torch.Generator:
-    if isinstance(generator, torch.Generator):
-        return generator
-    g = torch.Generator()
-    g.manual_seed(0 if generator is None else int(generator))
-    return g
 
 
 class RNNOutput:
@@ -411,17 +236,7 @@ class PascanuRNN(nn.Module):
         """
         g = _as_generator(generator)
         model = cls(n_in, n_hidden, n_out, "tanh", head, 0.01, g, dtype, device)
-        W = torch.randn(n_hidden, n_hidden, generator=g, dtype=torch.float64) * 0.01
-        if n_nonzero < n_hidden:
-            mask = torch.zeros(n_hidden, n_hidden, dtype=torch.bool)
-            for i in range(n_hidden):
-                mask[i, torch.randperm(n_hidden, generator=g)[:n_nonzero]] = True
-            W = W * mask
-            if connectivity == "outgoing":
-                W = W.t().contiguous()
-            elif connectivity != "incoming":
-                raise ValueError(f"connectivity must be 'incoming' or 'outgoing': {connectivity!r}")
-        W = W * (spectral_radius_target / spectral_radius(W))
+        W = sparse_recurrent_weights(n_hidden, g, n_nonzero, spectral_radius_target, connectivity)
         with torch.no_grad():
             model.W_rec.copy_(W)
         return model
@@ -493,37 +308,9 @@ class PascanuRNN(nn.Module):
         return F.cross_entropy(y, target)
 
 
-def orthogonal(n: int, generator: torch.Generator | int | None = None,
-               dtype: torch.dtype = torch.float64) -> Tensor:
-    r"""A random orthogonal matrix (QR of a Gaussian matrix, signs fixed).
-
-    Args:
-        n: size.
-        generator: generator or seed.
-        dtype: result dtype.
-
-    Returns:
-        $\mathbf{Q}$ with $\mathbf{Q}^\top\mathbf{Q} = \mathbf{I}$, `(n, n)`.
-    """
-    g = _as_generator(generator)
-    A = torch.randn(n, n, generator=g, dtype=torch.float64)
-    Q, R = torch.linalg.qr(A)
-    Q = Q * torch.sign(torch.diagonal(R)).unsqueeze(0)
-    return Q.to(dtype)
-
-
 __all__ = [
-    "ACTIVATIONS",
     "HEADS",
-    "Activation",
     "Head",
     "PascanuRNN",
     "RNNOutput",
-    "activation_derivative",
-    "activation_fn",
-    "derivative_from_output",
-    "orthogonal",
-    "rnn_state_list",
-    "rnn_states",
-    "spectral_radius",
 ]

@@ -46,7 +46,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from .clipping import clip_grad_norm_with_fallback_, grad_norm
-from .regularizer import loss_and_grads
+from .regularized_training import loss_and_grads
 from .rnn import PascanuRNN
 from .tasks import TASKS, errors, make_batch, sample_length
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from notes_code.pascanu2013.batched import check_batchable, coefficients, run_batched, train_step
-from notes_code.pascanu2013.regularizer import loss_and_grads
+from notes_code.pascanu2013.regularized_training import loss_and_grads
 from notes_code.pascanu2013.tasks import make_batch
 from notes_code.pascanu2013.train import TrainConfig, generator, make_model, run
 
@@ -55,7 +55,7 @@ def test_batched_equals_single() -> None:
 def test_train_step_matches_autograd() -> None:
     """One batched step: the per-run loss, Omega (eq. 10, released code's mean) and pre-clipping
     gradient norm (Algorithm 1's global norm, Omega's W_rec gradient included) equal those of
-    regularizer.loss_and_grads for each run."""
+    regularized_training.loss_and_grads for each run."""
     cfgs = [dataclasses.replace(BASE, init=i, method="MSGD-CR", seed=s)
             for s, i in enumerate(("sigmoid", "basic_tanh", "smart_tanh"))]
     models = [make_model(c) for c in cfgs]

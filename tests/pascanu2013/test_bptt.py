@@ -11,7 +11,8 @@ from notes_code.pascanu2013.bptt import (
     model_bptt,
     temporal_contributions,
 )
-from notes_code.pascanu2013.rnn import PascanuRNN, rnn_state_list
+from notes_code.pascanu2013.recurrence import rnn_state_list
+from notes_code.pascanu2013.rnn import PascanuRNN
 
 
 def _model(activation: str, head: str, seed: int) -> PascanuRNN:

@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.func import jacrev
 
+from notes_code.pascanu2013.activations import activation_fn
+from notes_code.pascanu2013.init import orthogonal
 from notes_code.pascanu2013.jacobians import (
     gamma,
     jacobian_norms_vs_lag,
@@ -17,7 +19,7 @@ from notes_code.pascanu2013.jacobians import (
     spectral_norms,
     step_jacobian,
 )
-from notes_code.pascanu2013.rnn import activation_fn, orthogonal, rnn_states
+from notes_code.pascanu2013.recurrence import rnn_states
 
 ACTS = ["tanh", "sigmoid", "linear"]
 FAST = settings(max_examples=30, deadline=None)

@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from notes_code.pascanu2013.rnn import spectral_radius
+from notes_code.pascanu2013.init import spectral_radius
 from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model, run
 
 # a short temporal-order problem that basic-tanh MSGD-C solves in a few hundred updates
