@@ -49,3 +49,21 @@ def test_corrupted_comparison_file_is_refused(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"runs": "no"}), encoding="utf-8")
     with pytest.raises(ResultsError, match="not an LSTM comparison"):
         load(bad)
+
+
+@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order")
+def test_recorded_comparison_lstm_vs_rnn() -> None:
+    """Recorded matched-budget comparison (CI tier settings, temporal order): the 1997 LSTM solves
+    every run at lengths 20 and 30, where plain RNN MSGD solves none at length 30; the forget-gate
+    LSTM with forget bias 0 solves length 20 but none at length 30 within the budget."""
+    from notes_code.pascanu2013.experiments import default_path, load_results
+
+    lstm = load()
+    assert lstm["config_hash"] == CompareConfig().config_hash()
+    assert lstm["provenance"]["git_dirty"] is False
+    rows = {(r["model"], r["length"]): r for r in summary_rows(lstm, load_results(default_path("ci")))}
+    for length in (20, 30):
+        assert rows[("LSTM 1997", length)]["success"] == rows[("LSTM 1997", length)]["runs"] == 5
+    assert rows[("RNN MSGD (tanh inits)", 30)]["success"] == 0
+    assert rows[("LSTM + forget gate", 20)]["success"] == 5
+    assert rows[("LSTM + forget gate", 30)]["success"] == 0

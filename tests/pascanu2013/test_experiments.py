@@ -11,7 +11,14 @@ import torch
 from notes_code import experiments as cli
 from notes_code.pascanu2013 import experiments as ex
 from notes_code.pascanu2013.batched import run_batched
-from notes_code.pascanu2013.experiments import GRIDS, Grid, ResultsError, load_results, run_grid
+from notes_code.pascanu2013.experiments import (
+    GRIDS,
+    Grid,
+    ResultsError,
+    default_path,
+    load_results,
+    run_grid,
+)
 from notes_code.pascanu2013.train import TrainConfig
 
 TINY = Grid("tiny", "a test grid",
@@ -247,3 +254,22 @@ def test_ci_cells_reproduce() -> None:
             assert r.updates == cell["updates"]
             if same_machine:
                 assert (r.final_error, r.max_grad_norm) == (cell["final_error"], cell["max_grad_norm"])
+
+
+@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-helps")
+def test_fig7_cpu_recorded_result() -> None:
+    """Fig. 7 at the paper's settings (reduced: lengths 50 and 100, 20,000-update budget, recorded):
+    no plain MSGD run and no sigmoid-init run solves temporal order, while clipping (MSGD-C/CR)
+    solves some runs of both tanh inits at both lengths."""
+    data = load_results(default_path("fig7-cpu"))
+    assert data["config_hash"] == GRIDS["fig7-cpu"].config_hash()
+    assert len(data["cells"]) == len(GRIDS["fig7-cpu"].cells())
+    assert data["provenance"]["git_dirty"] is False
+    cells = list(data["cells"].values())
+    assert not any(c["outcome"] == "success" for c in cells if c["method"] == "MSGD")
+    assert not any(c["outcome"] == "success" for c in cells if c["init"] == "sigmoid")
+    for init in ("basic_tanh", "smart_tanh"):
+        for length in (50, 100):
+            clipped = [c for c in cells if c["init"] == init and c["length"] == length
+                       and c["method"] in ("MSGD-C", "MSGD-CR")]
+            assert any(c["outcome"] == "success" for c in clipped)
