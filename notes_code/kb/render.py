@@ -70,7 +70,7 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         anchor = "claim-" + cid.replace("/", "-")
         out.append("")
         out.append(f'{pad}<div class="claim-tests" id="{anchor}" data-claim="{cid}" '
-                   f'data-status="{status}" markdown>')
+                   f'data-status="{status}">')
         out.append("")
         n_pass = sum(1 for _, o in outcomes if o == "passed")
         out.append(f"{pad}**이 주장을 확인하는 테스트** ({n_pass}/{len(outcomes)} 통과)")
