@@ -129,6 +129,16 @@ GRIDS: dict[str, Grid] = {g.name: g for g in (
          TrainConfig(lr=0.01, max_updates=20_000, eval_every=250, **_EVAL), lengths=(50, 100),
          deviations=("lengths 50 and 100 only (paper: 50-200)",
                      "budget 20,000 updates per run (paper: up to 5M)", _SCREEN)),
+    Grid("ci-torder3", "3-bit temporal order (8 classes) at the CI tier's settings.",
+         TrainConfig(task="torder3", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
+         lengths=(10, 20), seeds=(0, 1, 2),
+         deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
+                     "3 seeds, budget 5,000 updates per run", _SCREEN)),
+    Grid("ci-perm", "Random permutation (100 symbols) at the CI tier's settings.",
+         TrainConfig(task="perm", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
+         lengths=(10, 20), seeds=(0, 1, 2),
+         deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
+                     "3 seeds, budget 5,000 updates per run", _SCREEN)),
 )}
 
 
