@@ -273,3 +273,20 @@ def test_fig7_cpu_recorded_result() -> None:
             clipped = [c for c in cells if c["init"] == init and c["length"] == length
                        and c["method"] in ("MSGD-C", "MSGD-CR")]
             assert any(c["outcome"] == "success" for c in clipped)
+
+
+@pytest.mark.claim("pascanu2013/permutation-needs-regularizer")
+def test_permutation_recorded_result() -> None:
+    """§4.1.2 (random permutation, the hardest task; CI-tier settings, recorded): at length 20 the
+    regularised MSGD-CR solves all 6 tanh-init runs, while MSGD and MSGD-C each solve fewer than 3."""
+    data = load_results(default_path("ci-perm"))
+    assert data["config_hash"] == GRIDS["ci-perm"].config_hash()
+    assert data["provenance"]["git_dirty"] is False
+    tanh = ("basic_tanh", "smart_tanh")
+
+    def solved(method: str) -> int:
+        return sum(c["outcome"] == "success" for c in data["cells"].values()
+                   if c["init"] in tanh and c["method"] == method and c["length"] == 20)
+
+    assert solved("MSGD-CR") == 6
+    assert solved("MSGD") < 3 and solved("MSGD-C") < 3
