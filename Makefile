@@ -14,6 +14,8 @@ STAMP  := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
 export PYTHONDONTWRITEBYTECODE := 1
+# Import this checkout's notes_code first, even from a venv installed elsewhere.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 .PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce clean
 
