@@ -128,6 +128,19 @@ def test_every_seed_bullet_is_kept() -> None:
     assert sum(_fix_copy_artifacts(b) != b for b in bullets) >= 5  # the fixes apply to the seed
 
 
+@pytest.mark.skipif(not SEED.exists(), reason="the seed note lives in ../shared/seed/")
+def test_seed_bullets_keep_their_order() -> None:
+    """The note keeps the seed's structure: its bullets appear in the seed's order."""
+    note, pos, out_of_order = _read(NOTE), 0, []
+    for bullet in map(_fix_copy_artifacts, _seed_bullets()):
+        found = note.find(bullet, pos)
+        if found < 0:
+            out_of_order.append(bullet)
+        else:
+            pos = found + len(bullet)
+    assert out_of_order == []
+
+
 def test_copied_references_have_no_line_break_hyphens() -> None:
     """Issue #11: no "recur- rent", "IN- TERSPEECH" or "'aeger, H." in any page's prose."""
     for page in PAGES:
