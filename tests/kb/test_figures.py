@@ -23,7 +23,6 @@ from notes_code.kb.figures import (
     new_figure,
     plot_with_halo,
     rasterize_dense,
-    render_svg,
     svg_figure,
 )
 
