@@ -11,9 +11,9 @@ the site's Korean font. Screenshots of each figure in both schemes go to
 from __future__ import annotations
 
 import io
-from collections import Counter
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,8 @@ LEGEND_COLORS = """svg => {
       if (el === frame || el.closest('defs') || el.closest('g[id*="-text_"]')) continue;
       const cs = getComputedStyle(el);
       const op = parseFloat(cs.opacity);
-      out.push({id: el.closest('g[id]').id, stroke: cs.stroke, strokeOpacity: parseFloat(cs.strokeOpacity) * op,
+      out.push({id: el.closest('g[id]').id, stroke: cs.stroke,
+                strokeOpacity: parseFloat(cs.strokeOpacity) * op,
                 fill: cs.fill, fillOpacity: parseFloat(cs.fillOpacity) * op, frame: fs.fill,
                 frameOpacity: parseFloat(fs.fillOpacity) * parseFloat(fs.opacity)});
     }
