@@ -232,7 +232,9 @@ def render_svg(fig: Figure, label: str) -> str:
     svg = _theme(svg, prefix)
     svg = re.sub(r'\s(width|height)="[0-9.]+pt"', "", svg, count=2)
     label_attr = html.escape(label, quote=True)
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label_attr}" ', 1)
+    # data-search-exclude: Material's search skips the tick labels and the <title>
+    # (the caption, outside the SVG, is indexed once).
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{label_attr}" data-search-exclude="" ', 1)
     head_end = svg.index(">") + 1
     svg = svg[:head_end] + f"<title>{html.escape(label, quote=False)}</title>" + svg[head_end:]
     size = len(svg.encode())

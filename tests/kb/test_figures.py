@@ -77,6 +77,7 @@ def test_accessible_svg_with_escaped_title_and_caption() -> None:
     html = _line_figure()
     root = ET.fromstring(_svg(html))
     assert root.get("role") == "img"
+    assert "data-search-exclude" in _svg(html)[:400]  # tick labels stay out of the search index
     label = root.get("aria-label")
     assert label == "그림. 상한 (λ₁γ)ᵗ⁻ᵏ <b>&"
     assert root[0].tag == f"{SVG_NS}title" and root[0].text == label
