@@ -122,7 +122,8 @@ def test_figures_in_both_themes(chromium, server, scheme: str) -> None:
         page.goto(f"{server}/{path}", wait_until="networkidle")
         # Material follows prefers-color-scheme on a first visit; set it for good measure.
         page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{want}')")
-        page.wait_for_timeout(100)
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.wait_for_timeout(300)
         bg = _rgb(page.evaluate("getComputedStyle(document.body).backgroundColor"))
         assert bg is not None
         assert (_luminance(bg) < 0.05) == (scheme == "dark"), (name, bg)
