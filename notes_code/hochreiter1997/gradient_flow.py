@@ -65,6 +65,15 @@ FORGET_C = "LSTM + forget gate: ∂c_t/∂c_k"
 FORGET_H = "LSTM + forget gate: ∂h_t/∂h_k"
 RNN_X = "vanilla RNN (tanh): ∂x_t/∂x_k"
 
+#: Korean figure labels (matplotlib mathtext) for the keys of `lag_norms`.
+FIGURE_LABELS = {
+    LSTM1997_C: r"1997년 LSTM: $\|\partial c_t / \partial c_k\|$",
+    LSTM1997_H: r"1997년 LSTM: $\|\partial h_t / \partial h_k\|$",
+    FORGET_C: r"forget gate LSTM: $\|\partial c_t / \partial c_k\|$",
+    FORGET_H: r"forget gate LSTM: $\|\partial h_t / \partial h_k\|$",
+    RNN_X: r"vanilla RNN (tanh): $\|\partial x_t / \partial x_k\|$",
+}
+
 
 @dataclass
 class Trace:

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from .activations import Activation
 from .jacobians import JacobianNorms, jacobian_norms_vs_lag, scale_to
+from .rnn import PascanuRNN
 
 
 def example_map(x: Tensor) -> Tensor:
@@ -162,3 +163,83 @@ def lag_curves(lambda1_gammas: tuple[float, ...] = (0.8, 1.0, 1.5, 3.0), n: int 
     u = torch.randn(T, 1, generator=g, dtype=torch.float64) * 0.1
     return [jacobian_norms_vs_lag(scale_to(W, lg, activation), W_in, b, u, activation)
             for lg in lambda1_gammas]
+
+
+@dataclass(frozen=True)
+class PowerNorms:
+    r"""$\|\mathbf{W}^k\|_2$ for $k = 0, \dots, K$, with the two numbers that govern it.
+
+    Attributes:
+        rho: spectral radius $\rho(\mathbf{W}) = \max_i |\mu_i|$.
+        lambda1: largest singular value $\lambda_1 = \|\mathbf{W}\|_2$.
+        norms: $\|\mathbf{W}^k\|_2$, shape `(K + 1,)`; `norms[0] = 1`.
+    """
+
+    rho: float
+    lambda1: float
+    norms: Tensor
+
+
+def power_norms(W: Tensor, K: int) -> PowerNorms:
+    r"""Spectral norms of the powers $\mathbf{W}^0, \dots, \mathbf{W}^K$.
+
+    Gelfand's formula $\|\mathbf{W}^k\|^{1/k} \to \rho$ is why the curves end up like $\rho^k$.
+
+    Args:
+        W: square matrix `(n, n)`.
+        K: largest power.
+
+    Returns:
+        `PowerNorms` with $\rho$, $\lambda_1$ and the `K + 1` norms.
+
+    Raises:
+        ValueError: if `W` is not square or `K < 0`.
+    """
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or K < 0:
+        raise ValueError(f"need a square matrix and K >= 0, got shape {tuple(W.shape)} and K = {K}")
+    W = W.to(torch.float64)
+    P = torch.eye(W.shape[0], dtype=torch.float64)
+    norms = [1.0]
+    for _ in range(K):
+        P = P @ W  # (n, n)
+        norms.append(float(torch.linalg.matrix_norm(P, ord=2)))
+    rho = float(torch.linalg.eigvals(W).abs().max())
+    lambda1 = float(torch.linalg.matrix_norm(W, ord=2))
+    return PowerNorms(rho, lambda1, torch.tensor(norms, dtype=torch.float64))
+
+
+def power_trend(p: PowerNorms) -> str:
+    r"""Korean phrase for what $\|\mathbf{W}^k\|$ does, read from the computed values.
+
+    Args:
+        p: from `power_norms`.
+
+    Returns:
+        "커진다" when $\rho > 1$ (the norms eventually grow like $\rho^k$), "줄어든다" when
+        $\rho < 1$, "크기가 유지된다" when $\rho = 1$ (within $10^{-9}$); with "처음에는 커졌다가"
+        in front when the norms first rise above 1 although $\rho < 1$.
+    """
+    if abs(p.rho - 1.0) < 1e-9:
+        return "크기가 유지된다"
+    if p.rho > 1.0:
+        return "커진다"
+    if float(p.norms.max()) > 1.0 + 1e-9:
+        return "처음에는 커졌다가 줄어든다"
+    return "줄어든다"
+
+
+def spectral_examples() -> list[tuple[str, Tensor]]:
+    r"""The spectral-radius page's three matrices, with their Korean names.
+
+    A Gaussian $50\times 50$ matrix scaled by $1/\sqrt{50}$ (seed 0: $\rho \approx 1.05$),
+    the paper's smart tanh initialisation ($\rho = 0.95$) and a non-normal $2\times 2$
+    shear ($\rho = 0.9$, $\lambda_1 \approx 3.4$).
+
+    Returns:
+        `[(name, W), ...]` in float64.
+    """
+    g = torch.Generator().manual_seed(0)
+    W_gauss = torch.randn(50, 50, generator=g, dtype=torch.float64) / 50**0.5
+    W_smart = PascanuRNN.smart_tanh_init(6, 50, 4, generator=1, dtype=torch.float64).W_rec.detach()
+    W_shear = torch.tensor([[0.9, 3.0], [0.0, 0.9]], dtype=torch.float64)
+    return [("가우스 50×50", W_gauss), ("smart tanh 초기화", W_smart), ("2×2 전단(shear)", W_shear)]

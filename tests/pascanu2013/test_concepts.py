@@ -62,3 +62,31 @@ def test_trajectories_end_at_the_attractor_of_their_basin() -> None:
         i = int((basins.xs - start[0]).abs().argmin())
         j = int((basins.xs - start[1]).abs().argmin())
         torch.testing.assert_close(end, basins.attractors[basins.label[j, i]], atol=1e-3, rtol=0)
+
+
+def test_power_norms_match_matrix_power_and_read_the_trend() -> None:
+    """Spectral-radius page caption: ‖W^k‖ grows iff ρ > 1, a shear with ρ < 1 rises first (issue #10).
+
+    Independent reference: `torch.linalg.matrix_power` for each k, eigenvalues by numpy.
+    """
+    import numpy as np
+
+    from notes_code.pascanu2013.concepts import power_norms, power_trend
+
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(50, 50, generator=g, dtype=torch.float64) / 50**0.5
+    p = power_norms(W, 39)
+    ref = [float(torch.linalg.matrix_norm(torch.linalg.matrix_power(W, k), ord=2)) for k in range(40)]
+    assert torch.allclose(p.norms, torch.tensor(ref, dtype=torch.float64), rtol=1e-10)
+    assert abs(p.rho - float(np.abs(np.linalg.eigvals(W.numpy())).max())) < 1e-10
+    assert p.rho > 1 and power_trend(p) == "커진다" and p.norms[-1] > 10
+    shear = power_norms(torch.tensor([[0.9, 3.0], [0.0, 0.9]], dtype=torch.float64), 39)
+    assert shear.rho < 1 < shear.lambda1 and power_trend(shear) == "처음에는 커졌다가 줄어든다"
+    assert power_trend(power_norms(torch.eye(3, dtype=torch.float64) * 0.5, 5)) == "줄어든다"
+    assert power_trend(power_norms(torch.eye(2, dtype=torch.float64), 5)) == "크기가 유지된다"
+    try:
+        power_norms(torch.ones(2, 3), 3)
+    except ValueError as exc:
+        assert "square" in str(exc)
+    else:
+        raise AssertionError("non-square matrix accepted")
