@@ -27,6 +27,30 @@ def test_anchor(function: str) -> str:
     return function.lower()
 
 
+def claim_anchor(cid: str) -> str:
+    """The anchor of a claim's statement on its note page (``claim-<note>-<id>``)."""
+    return "claim-" + cid.replace("/", "-")
+
+
+def last_run(report: dict, nodeid: str) -> str:
+    """`` · 0.05 s · 2026-12-01 19:54 · 커밋 4d93788`` for a test in the report, else ``""``."""
+    entry = (report.get("tests") or {}).get(nodeid)
+    if not isinstance(entry, dict):
+        return ""
+    parts = []
+    if isinstance(entry.get("duration"), (int, float)):
+        parts.append(f"{entry['duration']:.2f} s")
+    if entry.get("time"):
+        when = str(entry["time"])
+        parts.append(f'<time datetime="{html.escape(when)}">'
+                     f"{html.escape(when[:16].replace('T', ' '))}</time>")
+    if entry.get("commit"):
+        parts.append(f"커밋 <code>{html.escape(str(entry['commit']))}</code>")
+    if not parts:
+        return ""
+    return ' <span class="claim-run" title="마지막 실행">· 마지막 실행 ' + " · ".join(parts) + "</span>"
+
+
 def _block_end(lines: list[str], start: int, indent: str) -> int:
     """Index after the last line of the admonition body that starts at ``start``."""
     body_indent = len(indent.expandtabs()) + 4
@@ -63,14 +87,16 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         end = _block_end(lines, i, indent)
         pad = indent + "    "
         label = STATUS_LABELS[status]
-        title = (f"<span class='claim-status claim-status--{status}'>{label}</span> "
+        anchor = claim_anchor(cid)
+        # the anchor sits on the title, so a link lands on the statement, not below it
+        title = (f"<span class='claim-anchor' id='{html.escape(anchor)}'></span>"
+                 f"<span class='claim-status claim-status--{status}'>{label}</span> "
                  f"주장 <code>{html.escape(cid)}</code>")
         out.append(f'{indent}{m["marker"]} claim "{title}"')
         out.extend(lines[i + 1 : end])
-        anchor = "claim-" + cid.replace("/", "-")
         out.append("")
-        out.append(f'{pad}<div class="claim-tests" id="{anchor}" data-claim="{cid}" '
-                   f'data-status="{status}">')
+        out.append(f'{pad}<div class="claim-tests" id="{html.escape(anchor)}-tests" '
+                   f'data-claim="{html.escape(cid)}" data-status="{status}">')
         out.append("")
         n_pass = sum(1 for _, o in outcomes if o == "passed")
         out.append(f"{pad}**이 주장을 확인하는 테스트** ({n_pass}/{len(outcomes)} 통과)")
@@ -78,7 +104,8 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         for ref, outcome in outcomes:
             link = relative(test_page_uri(ref.nodeid.split("::")[0]), page_uri)
             out.append(f"{pad}- {STATUS_ICONS[outcome]} [`{ref.nodeid}`]"
-                       f"({link}#{test_anchor(ref.function)}) — {STATUS_LABELS[outcome]}")
+                       f"({link}#{test_anchor(ref.function)}) — {STATUS_LABELS[outcome]}"
+                       f"{last_run(report, ref.nodeid)}")
         out.append("")
         out.append(f"{pad}이 주장만 다시 실행하기:")
         out.append("")
