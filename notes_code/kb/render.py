@@ -33,19 +33,28 @@ def claim_anchor(cid: str) -> str:
 
 
 def last_run(report: dict, nodeid: str) -> str:
-    """`` · 0.05 s · 2026-12-01 19:54 · 커밋 4d93788`` for a test in the report, else ``""``."""
-    entry = (report.get("tests") or {}).get(nodeid)
-    if not isinstance(entry, dict):
+    """`` · 마지막 실행 0.05 s · 2026-12-01 19:54 · 커밋 4d93788`` for a test, else ``""``.
+
+    A parametrized test's cases (``nodeid[...]``) are summed: total duration, the latest
+    time and its commit, and the number of cases.
+    """
+    tests = report.get("tests") or {}
+    entries = [v for k, v in tests.items() if isinstance(v, dict)
+               and (k == nodeid or k.startswith(nodeid + "["))]
+    if not entries:
         return ""
     parts = []
-    if isinstance(entry.get("duration"), (int, float)):
-        parts.append(f"{entry['duration']:.2f} s")
-    if entry.get("time"):
-        when = str(entry["time"])
+    durations = [e["duration"] for e in entries if isinstance(e.get("duration"), int | float)]
+    if durations:
+        cases = f" ({len(entries)}개 경우)" if len(entries) > 1 else ""
+        parts.append(f"{sum(durations):.2f} s{cases}")
+    latest = max(entries, key=lambda e: str(e.get("time", "")))
+    if latest.get("time"):
+        when = str(latest["time"])
         parts.append(f'<time datetime="{html.escape(when)}">'
                      f"{html.escape(when[:16].replace('T', ' '))}</time>")
-    if entry.get("commit"):
-        parts.append(f"커밋 <code>{html.escape(str(entry['commit']))}</code>")
+    if latest.get("commit"):
+        parts.append(f"커밋 <code>{html.escape(str(latest['commit']))}</code>")
     if not parts:
         return ""
     return ' <span class="claim-run" title="마지막 실행">· 마지막 실행 ' + " · ".join(parts) + "</span>"
