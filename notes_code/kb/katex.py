@@ -32,6 +32,7 @@ import threading
 from pathlib import Path
 
 OUTPUT = "htmlAndMathml"
+FORMAT = 3  # bump when the post-processing below changes (invalidates the disk cache)
 
 # The escaped TeX that arithmatex (generic) leaves; group 2 is the TeX, still HTML-escaped.
 INLINE_RE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
@@ -58,6 +59,33 @@ rl.on('line', (line) => {
   process.stdout.write(JSON.stringify({id: req.id, version: katex.version, results}) + '\n');
 });
 """
+
+
+_MATH_RE = re.compile(r"<math\b.*?</math>", re.S)
+_ANNOTATION_RE = re.compile(r"<annotation\b.*?</annotation>", re.S)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def math_text(katex_html: str) -> str:
+    """The formula as plain text, from KaTeX's MathML (``x t + 1 = F ( x t )``), no TeX."""
+    m = _MATH_RE.search(katex_html)
+    if not m:
+        return ""
+    inner = _ANNOTATION_RE.sub("", m.group(0))
+    return " ".join(html.unescape(t) for t in _TAG_RE.split(inner) if t.strip())
+
+
+def for_search(katex_html: str) -> str:
+    """Wrap a rendered formula so that search indexes its text once, not three copies.
+
+    Material's search parser compares elements by tag name, so ``data-search-exclude``
+    on a ``<span>`` ends at the first nested ``</span>``; a custom element has no nested
+    twin. The formula (boxes, MathML, TeX annotation) is excluded and a ``hidden``
+    plain-text copy (from the MathML) is what the index and its previews get.
+    """
+    text = html.escape(math_text(katex_html), quote=False)
+    return (f"<kb-math data-search-exclude>{katex_html}</kb-math>"
+            f"<kb-math-text hidden>{text}</kb-math-text>")
 
 
 class KatexError(ValueError):
@@ -95,7 +123,7 @@ class Renderer:
                 self._cache = {}  # a damaged cache is only a slower build
 
     def _key(self, tex: str, display: bool) -> str:
-        raw = json.dumps([self._version, self.output, display, tex])
+        raw = json.dumps([FORMAT, self._version, self.output, display, tex])
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _start(self) -> subprocess.Popen:
@@ -138,7 +166,7 @@ class Renderer:
                 if err is not None:
                     errors.append(f"{where}: KaTeX cannot render formula {items[i][0]!r}: {err}")
                 else:
-                    self._cache[keys[i]] = out
+                    self._cache[keys[i]] = for_search(out)
                     self._dirty = True
             if errors:
                 raise KatexError("\n".join(errors))

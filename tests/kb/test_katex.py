@@ -71,5 +71,19 @@ def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
 def test_toc_titles_get_math(renderer: katex.Renderer) -> None:
     """A TOC title holding \\(...\\) as text gets typeset math."""
     out = renderer.render_toc_title("1차원 예: \\(x_{t+1} = 5\\,\\sigma(x_t)\\)", "c.md")
-    assert out.startswith("1차원 예: <span class=\"arithmatex\"><span class=\"katex\">")
+    assert out.startswith('1차원 예: <span class="arithmatex"><kb-math data-search-exclude>'
+                          '<span class="katex">')
     assert "\\(" not in out
+
+
+def test_search_indexes_the_formula_text_once(renderer: katex.Renderer) -> None:
+    """Material's search parser sees the formula's text once, without TeX source or boxes."""
+    from material.plugins.search.plugin import Parser
+
+    page = renderer.render_html('<p>식 <span class="arithmatex">\\(\\sigma_{1} &lt; 1\\)</span> 끝</p>', "p")
+    parser = Parser()
+    parser.feed(page)
+    parser.close()
+    text = "".join("".join(s.text) for s in parser.data)
+    assert text == "<p>식 σ 1 &lt; 1 끝</p>", text
+    assert "kb-math-text hidden" in page

@@ -69,6 +69,7 @@ def test_no_external_resource_in_built_site(site_dir: Path) -> None:
 def test_math_is_rendered_at_build_time(site_dir: Path) -> None:
     """KaTeX runs at build time: pages hold typeset math, the CSS and fonts, and no KaTeX script."""
     assert list((site_dir / "assets/katex/fonts").glob("KaTeX_Main-Regular.woff2"))
+    assert not (site_dir / "assets/katex/katex.min.js").exists()  # Node uses it; not published
     for rel in ("index.html", "papers/pascanu2013/index.html", "concepts/jacobian.html",
                 "reference/notes_code/pascanu2013/jacobians.html"):
         html = (site_dir / rel).read_text(encoding="utf-8")
@@ -80,6 +81,8 @@ def test_math_is_rendered_at_build_time(site_dir: Path) -> None:
     # every formula is typeset: no TeX delimiters left inside an arithmatex element
     assert not re.search(r'class="arithmatex">\\[(\[]', note)
     assert "katex-error" not in note
+    api = (site_dir / "reference/notes_code/pascanu2013/jacobians.html").read_text(encoding="utf-8")
+    assert 'class="katex"' in api  # docstring math (mkdocstrings) is rendered too
 
 
 def test_math_in_headings_is_typeset_in_the_toc(site_dir: Path) -> None:
