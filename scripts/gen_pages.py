@@ -5,7 +5,12 @@
   claim can link to the exact test;
 * ``claims.md``: every claim, grouped by note, with its status;
 * ``reading-list.md``: every reference, with its reading status and citing notes;
-* ``papers/SUMMARY.md`` and ``concepts/SUMMARY.md``: the navigation of those folders.
+* ``papers/index.md``: the section's own index page (the paper cards);
+* ``papers/SUMMARY.md`` and ``concepts/SUMMARY.md``: the navigation of those folders
+  (read by literate-nav, then excluded from the build by the hook).
+
+Every value that comes from data (titles, authors, ids) is escaped with
+:mod:`notes_code.kb.escape`.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from pathlib import Path
 import mkdocs_gen_files
 
 from notes_code.kb import claims as kb_claims
+from notes_code.kb import escape, home
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
-from notes_code.kb.render import STATUS_ICONS, relative, test_page_uri
+from notes_code.kb.render import STATUS_ICONS, claim_anchor, relative, test_page_uri
 
 config = mkdocs_gen_files.config
 root = Path(config.config_file_path).resolve().parent
@@ -47,6 +53,29 @@ for path in sorted((root / "notes_code").rglob("*.py")):
 write("reference/SUMMARY.md", "".join(api_nav.build_literate_nav()))
 
 # --- test sources -----------------------------------------------------------------------
+index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
+notes = home.reading_order(kb_notes.discover(docs))
+title_of = {n.slug: n.title for n in notes}
+claims_of_test: dict[tuple[str, str], list[str]] = {}
+for cid, test_refs in index.tests.items():
+    for ref in test_refs:
+        claims_of_test.setdefault((ref.nodeid.split("::")[0], ref.function), []).append(cid)
+
+
+def claim_backlinks(rel: str, function: str, page_uri: str) -> list[str]:
+    """Markdown lines linking a test back to the claims it checks and their notes."""
+    out = []
+    for cid in sorted(claims_of_test.get((rel, function), [])):
+        claim = index.claims.get(cid)
+        if claim is None:
+            continue
+        note_page = claim.file.relative_to(docs).as_posix()
+        link = relative(note_page, page_uri)
+        out.append(f"- 주장 [`{cid}`]({link}#{claim_anchor(cid)}) — 노트 "
+                   f"[{escape.text(title_of.get(claim.note, claim.note))}]({link})")
+    return (["이 테스트가 확인하는 주장:\n", *out, ""]) if out else []
+
+
 test_nav = mkdocs_gen_files.Nav()
 for path in sorted((root / "tests").rglob("test_*.py")):
     rel = path.relative_to(root).as_posix()
@@ -59,17 +88,15 @@ for path in sorted((root / "tests").rglob("test_*.py")):
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
             start = min([d.lineno for d in node.decorator_list] + [node.lineno])
             body = "\n".join(lines[start - 1 : node.end_lineno])
-            out += [f"## {node.name}\n", f'```python linenums="{start}"', body, "```\n"]
+            out += [f"## {node.name}\n", *claim_backlinks(rel, node.name, test_page_uri(rel)),
+                    f'```python linenums="{start}"', body, "```\n"]
     uri = test_page_uri(rel)
     test_nav[tuple(Path(rel).parts[1:])] = Path(uri).relative_to("tests").as_posix()
     write(uri, "\n".join(out))
 write("tests/SUMMARY.md", "".join(test_nav.build_literate_nav()))
 
 # --- claims index -----------------------------------------------------------------------
-index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
 report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
-notes = kb_notes.discover(docs)
-title_of = {n.slug: n.title for n in notes}
 out = ["# 주장과 테스트\n",
        "노트의 모든 주장(claim)과, 그것을 확인하는 테스트의 마지막 실행 결과입니다. "
        "상태는 `make test`가 pytest를 먼저 돌려 `reports/claims.json`에 기록한 결과로 빌드 때 정해집니다.\n",
@@ -80,14 +107,14 @@ for claim in index.claims.values():
     by_note.setdefault(claim.note, []).append(claim)
 counts = {"passed": 0, "failed": 0, "not-run": 0, "skipped": 0}
 for note in sorted(by_note):
-    out.append(f"## {title_of.get(note, note)}\n")
+    out.append(f"## {escape.text(title_of.get(note, note))}\n")
     out.append("| 상태 | 주장 | 테스트 |")
     out.append("|---|---|---|")
     for claim in sorted(by_note[note], key=lambda c: c.line):
         status, outcomes = kb_claims.claim_status(claim.id, index.tests.get(claim.id, []), report)
         counts[status] += 1
         page = claim.file.relative_to(docs).as_posix()
-        anchor = "claim-" + claim.id.replace("/", "-")
+        anchor = claim_anchor(claim.id)
         tests = ", ".join(
             f"[`{ref.function}`]({relative(test_page_uri(ref.nodeid.split('::')[0]), 'claims.md')}"
             f"#{ref.function.lower()})" for ref, _ in outcomes)
@@ -114,31 +141,38 @@ for status in kb_refs.STATUSES:
         continue
     out.append(f"## {status}\n")
     for ref in entries:
-        citing = ", ".join(f"[{title_of.get(s, s)}](papers/{s}/index.md)" for s in cited_by.get(ref.key, []))
+        citing = ", ".join(f"[{escape.text(title_of.get(s, s))}](papers/{s}/index.md)"
+                           for s in cited_by.get(ref.key, []))
         own = ""
         if ref.note and ref.note in title_of:
-            own = f" — **노트:** [{title_of[ref.note]}](papers/{ref.note}/index.md)"
-        line = f'- <span id="ref-{ref.key}"></span>{ref.markdown()}{own}'
+            own = f" — **노트:** [{escape.text(title_of[ref.note])}](papers/{ref.note}/index.md)"
+        line = f'- <span id="ref-{escape.attr(ref.key)}"></span>{ref.markdown()}{own}'
         if citing:
             line += f"  \n  인용한 노트: {citing}"
         out.append(line)
     out.append("")
 write("reading-list.md", "\n".join(out))
 
-# --- navigation of papers and concepts ----------------------------------------------------
-papers_nav = []
+# --- the notes' section: index page and navigation ----------------------------------------
+write("papers/index.md", "# 논문 노트\n\n"
+      "읽은 논문마다 노트 하나입니다. 다 읽은 노트가 먼저, 읽는 중인 노트가 그다음입니다 "
+      "(같은 상태에서는 논문 연도 순). 카드의 **읽기 상태** 배지는 노트의 front matter에서, "
+      "주장 수는 마지막 테스트 실행(`reports/claims.json`)에서 옵니다.\n\n"
+      + home.paper_cards(root, base=""))
+papers_nav = ["- [논문 노트](index.md)"]
 for note in notes:
     year = note.meta.get("year", "")
-    papers_nav.append(f"- [{note.title} ({year})]({note.slug}/index.md)")
+    papers_nav.append(f"- [{escape.text(note.title)} ({escape.text(year)})]({note.slug}/index.md)")
     for extra in sorted(note.path.parent.glob("*.md")):
         if extra.name != "index.md":
             meta, _ = kb_notes.read_front_matter(extra)
-            papers_nav.append(f"    - [{meta.get('title', extra.stem)}]({note.slug}/{extra.name})")
+            papers_nav.append(f"    - [{escape.text(meta.get('title', extra.stem))}]"
+                              f"({note.slug}/{extra.name})")
 write("papers/SUMMARY.md", "\n".join(papers_nav) + "\n")
 concepts = []
 for page in sorted((docs / "concepts").glob("*.md")):
     if page.name in ("SUMMARY.md",):
         continue
     meta, _ = kb_notes.read_front_matter(page)
-    concepts.append(f"- [{meta.get('title', page.stem)}]({page.name})")
+    concepts.append(f"- [{escape.text(meta.get('title', page.stem))}]({page.name})")
 write("concepts/SUMMARY.md", "\n".join(concepts) + "\n")

@@ -1,22 +1,48 @@
-"""The home page's paper cards, generated from the notes and the claims report."""
+"""The paper cards of the home page and of the notes' section index.
+
+The cards are Markdown that MkDocs itself converts (the hook replaces
+:data:`CARDS_PLACEHOLDER`; ``scripts/gen_pages.py`` writes them into
+``papers/index.md``), so their links are checked and rewritten like any other link.
+Every value from front matter is escaped.
+
+Order (:func:`reading_order`): finished notes first, then those being read, then the
+planned ones; within a status, by the paper's year.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from notes_code.kb import claims as kb_claims
+from notes_code.kb import escape
 from notes_code.kb import notes as kb_notes
+from notes_code.kb import references as kb_refs
+
+CARDS_PLACEHOLDER = "<!-- paper-cards -->"
 
 
-def paper_cards(root: Path | None = None) -> str:
+def reading_order(notes: list[kb_notes.Note]) -> list[kb_notes.Note]:
+    """Notes ordered by reading status (읽음, 읽는 중, 읽을 예정), then year, then slug."""
+    rank = {s: i for i, s in enumerate(kb_refs.STATUSES)}
+
+    def key(note: kb_notes.Note) -> tuple:
+        year = note.meta.get("year", 0)
+        return (rank.get(note.meta.get("status"), len(rank)),
+                year if isinstance(year, int) else 0, note.slug)
+
+    return sorted(notes, key=key)
+
+
+def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
     """Markdown for one Material grid card per paper note.
 
-    Each card shows the title, year, tags, reading status and how many of the
-    note's claims passed their tests in the last recorded run.
+    Each card shows the title, authors, year, tags, reading status (a labelled badge)
+    and how many of the note's claims passed their tests in the last recorded run.
 
     Args:
         root: The project folder (holding ``docs/``, ``tests/``, ``reports/``);
             defaults to the working directory of the build.
+        base: The folder of the notes, relative to the page showing the cards.
 
     Returns:
         A ``<div class="grid cards">`` block of Markdown.
@@ -25,18 +51,20 @@ def paper_cards(root: Path | None = None) -> str:
     index = kb_claims.build_index(root)
     report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
     cards = []
-    for note in kb_notes.discover(root / "docs"):
+    for note in reading_order(kb_notes.discover(root / "docs")):
         ids = [c for c in index.claims if c.split("/", 1)[0] == note.slug]
         passed = sum(
             kb_claims.claim_status(c, index.tests.get(c, []), report)[0] == "passed" for c in ids
         )
-        tags = " ".join(f"`{t}`" for t in note.meta.get("tags", []))
-        authors = ", ".join(note.meta.get("authors", []))
+        tags = " ".join(f"<code>{escape.attr(t)}</code>" for t in note.meta.get("tags", []) or [])
+        authors = ", ".join(escape.text(a) for a in note.meta.get("authors", []) or [])
+        status = str(note.meta.get("status", "?"))
         cards.append(
-            f"-   :material-file-document-outline: **[{note.title}](papers/{note.slug}/index.md)**\n\n"
+            f"-   :material-file-document-outline: "
+            f"**[{escape.text(note.title)}]({base}{note.slug}/index.md)**\n\n"
             f"    ---\n\n"
-            f"    {authors} ({note.meta.get('year', '?')})\n\n"
+            f"    {authors} ({escape.text(note.meta.get('year', '?'))})\n\n"
             f"    {tags}\n\n"
-            f"    상태: **{note.meta.get('status', '?')}** · 주장 {passed}/{len(ids)} 통과"
+            f"    {kb_refs.status_badge(status)} · 주장 {passed}/{len(ids)} 통과"
         )
     return '<div class="grid cards" markdown>\n\n' + "\n\n".join(cards) + "\n\n</div>\n"

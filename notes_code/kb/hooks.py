@@ -5,7 +5,10 @@
   shows edits to the package;
 * check claims (every claim has a test, no unknown or duplicate id) and citations
   (every key known) before anything renders;
-* render claims with their test status, citations and bibliographies.
+* render claims with their test status, citations and bibliographies;
+* hide the navigation files, escape titles, show the reading status as a badge
+  (:mod:`notes_code.kb.sitenav`); render math to KaTeX HTML at build time
+  (:mod:`notes_code.kb.katex`).
 
 Everything here delegates to :mod:`notes_code.kb`.
 """
@@ -16,9 +19,11 @@ import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import exec_guard, links, render
+from notes_code.kb import escape, exec_guard, home, links, render, sitenav
+from notes_code.kb import katex as kb_katex
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 
@@ -33,7 +38,22 @@ def project_root(config) -> Path:
 def on_config(config):
     _state["root"] = project_root(config)
     _state["collector"] = exec_guard.install()
+    if "katex" in _state:  # `mkdocs serve` reloads the config: one node process at a time
+        _state["katex"].close()
+    _state["katex"] = kb_katex.Renderer(Path(config.docs_dir) / "assets/katex/katex.min.js",
+                                        cache_file=_state["root"] / "build" / "katex-cache.json")
     return config
+
+
+@event_priority(-110)  # after literate-nav (-100) has read the SUMMARY files
+def on_files(files, config):
+    sitenav.exclude_nav_files(files)
+    return files
+
+
+def on_nav(nav, config, files):
+    sitenav.escape_nav(nav.items)
+    return nav
 
 
 def on_pre_build(config) -> None:
@@ -65,6 +85,8 @@ def on_pre_build(config) -> None:
 def on_page_markdown(markdown: str, page, config, files) -> str:
     _state["collector"].drain()  # forget anything logged outside a page
     uri = page.file.src_uri
+    sitenav.escape_title(page.meta)
+    status = sitenav.take_status(page.meta)
     if page.file.generated_by:  # API, test sources, indexes: data, not prose
         return markdown
     refs = _state["refs"]
@@ -73,6 +95,10 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         raise PluginError("\n".join(problems))
     markdown = render.render_claims(markdown, uri, _state["index"], _state["report"])
     markdown += _generated_links(uri)
+    if home.CARDS_PLACEHOLDER in markdown:
+        markdown = markdown.replace(home.CARDS_PLACEHOLDER, home.paper_cards(_state["root"]))
+    if status and uri.startswith("papers/"):
+        markdown = sitenav.insert_badge(markdown, status)
     has_bib = kb_refs.BIB_PLACEHOLDER in markdown
     if has_bib:
         keys = [k for _, k in kb_refs.cited_keys(markdown)]
@@ -89,7 +115,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 def _note_link(slug: str, uri: str) -> str:
     note = _state["notes"].get(slug)
     title = note.title if note else slug
-    return f"- [{title}]({render.relative(f'papers/{slug}/index.md', uri)})"
+    return f"- [{escape.text(title)}]({render.relative(f'papers/{slug}/index.md', uri)})"
 
 
 def _generated_links(uri: str) -> str:
@@ -111,4 +137,18 @@ def on_page_content(html: str, page, config, files) -> str:
     if failures:
         detail = "\n".join(failures)
         raise PluginError(f"{page.file.src_uri}: an executed code block failed:\n{detail}")
+    try:
+        html = _state["katex"].render_html(html, page.file.src_uri)
+        kb_katex.render_toc(page.toc, _state["katex"], page.file.src_uri)
+    except kb_katex.KatexError as exc:
+        raise PluginError(str(exc)) from exc
     return html
+
+
+def on_post_build(config) -> None:
+    _state["katex"].save()
+
+
+def on_shutdown() -> None:
+    if "katex" in _state:
+        _state["katex"].close()

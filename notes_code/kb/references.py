@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from notes_code.kb import escape
+
 CITE_RE = re.compile(r"\[(@[A-Za-z0-9_:-]+(?:\s*;\s*@[A-Za-z0-9_:-]+)*)\]")
 KEY_RE = re.compile(r"@([A-Za-z0-9_:-]+)")
 BIB_PLACEHOLDER = "<!-- bibliography -->"
@@ -47,10 +49,12 @@ class Reference:
         return self.short or f"{self.authors.split(',')[0].split(' and ')[0]} {self.year}"
 
     def markdown(self) -> str:
-        """The full entry as one line of Markdown."""
-        title = f"[{self.title}]({self.url})" if self.url else self.title
-        venue = f" {self.venue}." if self.venue else ""
-        return f"{self.authors} ({self.year}). *{title}*.{venue}"
+        """The full entry as one line of Markdown, every field escaped (data, not markup)."""
+        title = escape.text(self.title)
+        if self.url:
+            title = f"[{title}]({escape.url_for_markdown(self.url)})"
+        venue = f" {escape.text(self.venue)}." if self.venue else ""
+        return f"{escape.text(self.authors)} ({escape.text(self.year)}). *{title}*.{venue}"
 
 
 def load(path: Path) -> dict[str, Reference]:
@@ -69,6 +73,17 @@ def load(path: Path) -> dict[str, Reference]:
             raise ReferenceError_(f"{path}: entry '{key}' has status {entry['status']!r}; "
                                   f"use one of {', '.join(STATUSES)}")
         known = {k: entry[k] for k in Reference.__dataclass_fields__ if k in entry and k != "key"}
+        for name, value in known.items():
+            if name != "year" and not isinstance(value, str):
+                raise ReferenceError_(f"{path}: entry '{key}' key '{name}' must be text, "
+                                      f"not {type(value).__name__}")
+        if not isinstance(known["year"], int):
+            raise ReferenceError_(f"{path}: entry '{key}' key 'year' must be a number")
+        if known.get("url"):
+            try:
+                known["url"] = escape.check_url(known["url"], f"{path}: entry '{key}' key 'url'")
+            except escape.UnsafeURL as exc:
+                raise ReferenceError_(str(exc)) from exc
         refs[str(key)] = Reference(key=str(key), **known)
     return refs
 
@@ -104,8 +119,8 @@ def render_citations(markdown: str, refs: dict[str, Reference], target: str,
 
     def one(m: re.Match[str]) -> str:
         keys = KEY_RE.findall(m.group(1))
-        links = [f"[{refs[k].label}]({note_links[k]})" if k in note_links
-                 else f"[{refs[k].label}]({target}#ref-{k})" for k in keys]
+        links = [f"[{escape.text(refs[k].label)}]({note_links[k]})" if k in note_links
+                 else f"[{escape.text(refs[k].label)}]({target}#ref-{k})" for k in keys]
         return "(" + "; ".join(links) + ")"
 
     return CITE_RE.sub(one, markdown)
@@ -117,5 +132,19 @@ def render_bibliography(keys: list[str], refs: dict[str, Reference]) -> str:
     for key in dict.fromkeys(keys):
         ref = refs[key]
         items.append(f'<li id="ref-{key}" markdown="span">{ref.markdown()} '
-                     f'<span class="ref-status">{html.escape(ref.status)}</span></li>')
+                     f'{status_badge(ref.status)}</li>')
     return '<ol class="bibliography" markdown>\n' + "\n".join(items) + "\n</ol>"
+
+
+STATUS_CLASSES = {"읽음": "read", "읽는 중": "reading", "읽을 예정": "planned"}
+STATUS_HELP = {"읽음": "끝까지 읽고 정리한 문헌", "읽는 중": "지금 읽고 있는 문헌 (노트가 바뀔 수 있음)",
+               "읽을 예정": "아직 읽지 않은 문헌"}
+
+
+def status_badge(status: str) -> str:
+    """A labelled reading-status badge (``읽기 상태: 읽음``), separate from the text before it."""
+    cls = STATUS_CLASSES.get(status, "other")
+    help_text = STATUS_HELP.get(status, "")
+    return (f'<span class="reading-status reading-status--{cls}" title="{escape.attr(help_text)}">'
+            f'<span class="reading-status__label">읽기 상태</span> '
+            f'<span class="reading-status__value">{html.escape(status)}</span></span>')

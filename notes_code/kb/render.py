@@ -27,6 +27,39 @@ def test_anchor(function: str) -> str:
     return function.lower()
 
 
+def claim_anchor(cid: str) -> str:
+    """The anchor of a claim's statement on its note page (``claim-<note>-<id>``)."""
+    return "claim-" + cid.replace("/", "-")
+
+
+def last_run(report: dict, nodeid: str) -> str:
+    """`` · 마지막 실행 0.05 s · 2026-12-01 19:54 · 커밋 4d93788`` for a test, else ``""``.
+
+    A parametrized test's cases (``nodeid[...]``) are summed: total duration, the latest
+    time and its commit, and the number of cases.
+    """
+    tests = report.get("tests") or {}
+    entries = [v for k, v in tests.items() if isinstance(v, dict)
+               and (k == nodeid or k.startswith(nodeid + "["))]
+    if not entries:
+        return ""
+    parts = []
+    durations = [e["duration"] for e in entries if isinstance(e.get("duration"), int | float)]
+    if durations:
+        cases = f" ({len(entries)}개 경우)" if len(entries) > 1 else ""
+        parts.append(f"{sum(durations):.2f} s{cases}")
+    latest = max(entries, key=lambda e: str(e.get("time", "")))
+    if latest.get("time"):
+        when = str(latest["time"])
+        parts.append(f'<time datetime="{html.escape(when)}">'
+                     f"{html.escape(when[:16].replace('T', ' '))}</time>")
+    if latest.get("commit"):
+        parts.append(f"커밋 <code>{html.escape(str(latest['commit']))}</code>")
+    if not parts:
+        return ""
+    return ' <span class="claim-run" title="마지막 실행">· 마지막 실행 ' + " · ".join(parts) + "</span>"
+
+
 def _block_end(lines: list[str], start: int, indent: str) -> int:
     """Index after the last line of the admonition body that starts at ``start``."""
     body_indent = len(indent.expandtabs()) + 4
@@ -63,14 +96,16 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         end = _block_end(lines, i, indent)
         pad = indent + "    "
         label = STATUS_LABELS[status]
-        title = (f"<span class='claim-status claim-status--{status}'>{label}</span> "
+        anchor = claim_anchor(cid)
+        # the anchor sits on the title, so a link lands on the statement, not below it
+        title = (f"<span class='claim-anchor' id='{html.escape(anchor)}'></span>"
+                 f"<span class='claim-status claim-status--{status}'>{label}</span> "
                  f"주장 <code>{html.escape(cid)}</code>")
         out.append(f'{indent}{m["marker"]} claim "{title}"')
         out.extend(lines[i + 1 : end])
-        anchor = "claim-" + cid.replace("/", "-")
         out.append("")
-        out.append(f'{pad}<div class="claim-tests" id="{anchor}" data-claim="{cid}" '
-                   f'data-status="{status}">')
+        out.append(f'{pad}<div class="claim-tests" id="{html.escape(anchor)}-tests" '
+                   f'data-claim="{html.escape(cid)}" data-status="{status}">')
         out.append("")
         n_pass = sum(1 for _, o in outcomes if o == "passed")
         out.append(f"{pad}**이 주장을 확인하는 테스트** ({n_pass}/{len(outcomes)} 통과)")
@@ -78,7 +113,8 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         for ref, outcome in outcomes:
             link = relative(test_page_uri(ref.nodeid.split("::")[0]), page_uri)
             out.append(f"{pad}- {STATUS_ICONS[outcome]} [`{ref.nodeid}`]"
-                       f"({link}#{test_anchor(ref.function)}) — {STATUS_LABELS[outcome]}")
+                       f"({link}#{test_anchor(ref.function)}) — {STATUS_LABELS[outcome]}"
+                       f"{last_run(report, ref.nodeid)}")
         out.append("")
         out.append(f"{pad}이 주장만 다시 실행하기:")
         out.append("")

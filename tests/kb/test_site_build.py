@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tests.kb.conftest import make_fixture_site, run_build
+from tests.kb.conftest import ROOT, make_fixture_site, run_build
 
 NOTE_HEAD = """---
 title: Fixture note
@@ -67,3 +68,88 @@ def test_unknown_citation_key_fails_build(tmp_path: Path) -> None:
     proc = _build(tmp_path, {"papers/fx/index.md": NOTE_HEAD + "text [@nobody2099]\n"})
     assert proc.returncode != 0
     assert "nobody2099" in proc.stderr and "papers/fx/index.md" in proc.stderr
+
+
+XSS = '<script>alert(1)</script> "q" \'s <svg onload=alert(2)>'
+XSS_NOTE = f"""---
+title: {json.dumps("T " + XSS)}
+authors: [{json.dumps("A " + XSS)}]
+year: 2020
+status: 읽는 중
+tags: [{json.dumps("<script>tag</script>")}]
+date_read: 2026-01-01
+---
+
+# Fixture note
+
+!!! claim "fx/safe-claim"
+    A claim.
+
+인용 [@xss2020].
+
+<!-- bibliography -->
+"""
+XSS_REFS = f"""xss2020:
+  authors: {json.dumps("Au " + XSS)}
+  short: {json.dumps("S " + XSS)}
+  title: {json.dumps("Ti " + XSS)}
+  venue: {json.dumps("V " + XSS)}
+  year: 2020
+  url: "https://example.org/?a=\\"onmouseover=alert(4)"
+  status: 읽음
+  note: fx
+"""
+XSS_TEST = '''import pytest
+
+
+@pytest.mark.claim("fx/safe-claim")
+def test_safe() -> None:
+    """fx/safe-claim."""
+'''
+
+
+def test_data_is_escaped_everywhere_it_enters_html(tmp_path: Path) -> None:
+    """<script>, <svg onload>, quotes from front matter and references.yaml never reach HTML raw.
+
+    Injected through the note's title, authors and tags, and through a bibliography entry's
+    authors, short label, title, venue and URL; checked in every built page (the navigation
+    of each page, <title>, home cards, the notes' index, claims index, reading list, note).
+    """
+    pages = {"index.md": "# 홈\n\n<!-- paper-cards -->\n", "papers/fx/index.md": XSS_NOTE}
+    config = make_fixture_site(tmp_path, pages, tests={"fx/test_fx.py": XSS_TEST},
+                               references=XSS_REFS)
+    proc = run_build(config, tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "out"
+    htmls = {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in out.rglob("*.html")}
+    for rel, text in htmls.items():
+        for raw in ("<script>alert", "<svg onload", "<script>tag", '"onmouseover', "alert(4)\""):
+            assert raw not in text, f"{rel}: {raw!r} reached the HTML unescaped"
+    note = htmls["papers/fx/index.html"]
+    assert "<title>T &lt;script&gt;alert(1)&lt;/script&gt;" in note
+    nav = note[note.index("md-nav--primary"):]
+    assert "T &lt;script&gt;alert(1)&lt;/script&gt;" in nav
+    for field in ("Ti", "Au", "V", "S"):  # bibliography entry and the citation's label
+        assert f"{field} &lt;script&gt;alert(1)&lt;/script&gt; &quot;q&quot;" in note, field
+    assert "&lt;svg onload=alert(2)&gt;" in note
+    assert 'href="https://example.org/?a=%22onmouseover=alert%284%29"' in note
+    for rel in ("index.html", "papers/index.html", "reading-list.html", "claims.html"):
+        assert "&lt;script&gt;alert(1)" in htmls[rel] or "&lt;svg onload" in htmls[rel], rel
+
+
+def test_bad_url_scheme_is_a_build_error_naming_file_and_key(tmp_path: Path) -> None:
+    """url: "javascript:alert(1)" in references.yaml fails the build, naming the file, entry and key."""
+    refs = (ROOT / "references.yaml").read_text(encoding="utf-8") + (
+        'evil2020:\n  authors: E.\n  title: T\n  year: 2020\n  status: 읽음\n'
+        '  url: "javascript:alert(1)"\n')
+    proc = _build(tmp_path, {"papers/fx/index.md": NOTE_HEAD}, references=refs)
+    assert proc.returncode != 0
+    assert "references.yaml" in proc.stderr and "evil2020" in proc.stderr
+    assert "'url'" in proc.stderr and "javascript" in proc.stderr
+
+
+def test_malformed_formula_fails_build_naming_page_and_formula(tmp_path: Path) -> None:
+    """KaTeX runs with throwOnError at build time: a bad formula names the page and the TeX."""
+    proc = _build(tmp_path, {"papers/fx/index.md": NOTE_HEAD + "식 $\\frac{a}{b$ 끝\n"})
+    assert proc.returncode != 0
+    assert "papers/fx/index.md" in proc.stderr and "\\frac{a}{b" in proc.stderr

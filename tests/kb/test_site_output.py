@@ -66,12 +66,32 @@ def test_no_external_resource_in_built_site(site_dir: Path) -> None:
     assert offenders == {}
 
 
-def test_katex_is_served_by_the_site(site_dir: Path) -> None:
-    """Math renderer, its CSS and fonts are part of the site (offline math)."""
-    assert (site_dir / "assets/katex/katex.min.js").stat().st_size > 100_000
+def test_math_is_rendered_at_build_time(site_dir: Path) -> None:
+    """KaTeX runs at build time: pages hold typeset math, the CSS and fonts, and no KaTeX script."""
     assert list((site_dir / "assets/katex/fonts").glob("KaTeX_Main-Regular.woff2"))
-    html = (site_dir / "index.html").read_text(encoding="utf-8")
-    assert "assets/katex/katex.min.js" in html and "iframe-worker" in html
+    assert not (site_dir / "assets/katex/katex.min.js").exists()  # Node uses it; not published
+    for rel in ("index.html", "papers/pascanu2013/index.html", "concepts/jacobian.html",
+                "reference/notes_code/pascanu2013/jacobians.html"):
+        html = (site_dir / rel).read_text(encoding="utf-8")
+        assert "assets/katex/katex.min.css" in html and "iframe-worker" in html
+        assert "katex.min.js" not in html and "auto-render" not in html and "katex-init" not in html
+    note = (site_dir / "papers/pascanu2013/index.html").read_text(encoding="utf-8")
+    assert note.count('class="katex"') > 100
+    assert note.count('class="katex-display"') >= 5
+    # every formula is typeset: no TeX delimiters left inside an arithmatex element
+    assert not re.search(r'class="arithmatex">\\[(\[]', note)
+    assert "katex-error" not in note
+    api = (site_dir / "reference/notes_code/pascanu2013/jacobians.html").read_text(encoding="utf-8")
+    assert 'class="katex"' in api  # docstring math (mkdocstrings) is rendered too
+
+
+def test_math_in_headings_is_typeset_in_the_toc(site_dir: Path) -> None:
+    """A heading with math shows typeset math in the table of contents, not TeX source."""
+    html = (site_dir / "concepts/basin-of-attraction.html").read_text(encoding="utf-8")
+    toc = html[html.index("md-nav--secondary"):]
+    item = re.search(r'href="#1차원-예[^"]*"[^>]*>(.*?)</a>', toc, re.S)
+    assert item, "the heading with math is missing from the TOC"
+    assert 'class="katex"' in item.group(1) and "\\(" not in item.group(1)
 
 
 def test_korean_headings_get_readable_anchors(site_dir: Path) -> None:
