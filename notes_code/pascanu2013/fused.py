@@ -190,7 +190,7 @@ def _pad(size: int) -> int:
 
 def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
                bound: float = 1e-20, workspace: dict | None = None, *,
-               precision: str = "ieee") -> dict[str, Tensor]:
+               precision: str = "ieee", num_warps: int = 4) -> dict[str, Tensor]:
     r"""One MSGD / MSGD-C / MSGD-CR update of every run, in place, as one kernel launch.
 
     Same interface and semantics as `batched.train_step` (last-step softmax head).
@@ -206,6 +206,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         workspace: a dict kept between calls for the scratch of hidden states.
         precision: `tl.dot`'s `input_precision` for float32 (`"ieee"`: exact float32; `"tf32"`
             is faster on a GPU and changes the rounding).
+        num_warps: warps per program (GPU tuning; no effect on the result).
 
     Returns:
         Per-run `(K,)` tensors: `loss`, `omega`, `norm` (float64, before clipping), `fell_back`,
@@ -253,7 +254,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
                        flat("fb_thr"), flat("shrink"), flat("A"), flat("C"), flat("D"), flat("p"),
                        flat("q"), alive.to(device=device, dtype=torch.int8).contiguous(),
                        hs, loss, omega, norm, flags, T, K, B, n, n_in, n_out, float(bound),
-                       BB=BB, BN=BN, BI=BI, BO=BO, PREC=precision, num_warps=4)
+                       BB=BB, BN=BN, BI=BI, BO=BO, PREC=precision, num_warps=num_warps)
     for name, v in work.items():
         if v is not P[name]:
             P[name].copy_(v)

@@ -168,3 +168,33 @@ def test_run_fused_equals_run_batched() -> None:
         for name in batched.NAMES:
             torch.testing.assert_close(f.params[name], r.params[name], rtol=1e-9, atol=1e-9)
     assert batched.train_step.__module__ == batched.__name__  # the step swap was undone
+
+
+@pytest.mark.slow
+def test_gpu_run_toy(tmp_path, monkeypatch) -> None:
+    """`make gpu-run` at toy size on the CPU (interpreter): the benchmark runs, the Fig. 7 grid
+    (2 lengths x 3 methods, one process per length) trains with the fused trainer, the merged
+    results file validates with provenance, and a rerun resumes without training again."""
+    import importlib
+    import json
+    from pathlib import Path
+
+    if DEVICE.type != "cpu":
+        pytest.skip("the toy run is the CPU test of the GPU script")
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
+    gpu_run = importlib.import_module("gpu_run")  # importable: the worker processes unpickle from it
+    from notes_code.pascanu2013 import experiments as ex
+
+    argv = ["--toy", "--out", str(tmp_path), "--budget", "2", "--workers", "2", "--minutes", "5"]
+    assert gpu_run.main(argv) == 0
+    data = ex.load_results(tmp_path / "fig7.json")
+    assert len(data["cells"]) == 6
+    assert data["provenance"]["trainer"].startswith("notes_code.pascanu2013.fused")
+    assert {c["updates"] for c in data["cells"].values()} <= {0, 2}
+    man = json.loads((tmp_path / "gpu_run.json").read_text())
+    assert man["budget"] == 2 and man["fig7"]["status"] == {"10": "done", "12": "done"}
+    assert "fused_vs_bmm" in man["bench"]["lengths"]["10"]
+    before = (tmp_path / "fig7-L10.json").read_text()
+    assert gpu_run.main(argv) == 0  # resume: everything is recorded, nothing retrains
+    assert (tmp_path / "fig7-L10.json").read_text() == before
+    assert len(json.loads((tmp_path / "gpu_run.json").read_text())["sessions"]) == 2
