@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Import this checkout's notes_code first, even from a venv installed elsewhere.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce clean
+.PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce gpu-run clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same ru
 
 reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] [DEVICE=cuda] [WORKERS=2]
 	$(PY) -m notes_code.experiments run $(or $(GRID),ci) --device $(or $(DEVICE),cpu) $(if $(BUDGET),--budget $(BUDGET)) $(if $(WORKERS),--workers $(WORKERS) --threads 1)
+
+gpu-run: ## On the GPU machine: fused-kernel tests, benchmark, Fig. 7 into OUT=dir (MINUTES=8)
+	$(PY) scripts/gpu_run.py --minutes $(or $(MINUTES),8) $(if $(OUT),--out $(OUT))
 
 clean: ## Remove build outputs (keeps .venv)
 	rm -rf site reports screenshots .pytest_cache
