@@ -21,6 +21,7 @@ from notes_code.kb import claims as kb_claims
 from notes_code.kb import exec_guard, links, render
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
+from notes_code.kb import search as kb_search
 
 _state: dict = {}
 
@@ -60,6 +61,7 @@ def on_pre_build(config) -> None:
     _state.update(refs=refs, index=index, report=report, notes=notes,
                   concept_users=links.concept_users(docs),
                   citing=links.citing_notes(docs, refs))
+    kb_search.install(config)  # the search index reads math as text
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -112,3 +114,7 @@ def on_page_content(html: str, page, config, files) -> str:
         detail = "\n".join(failures)
         raise PluginError(f"{page.file.src_uri}: an executed code block failed:\n{detail}")
     return html
+
+
+def on_post_build(config) -> None:
+    kb_search.post_build(config)  # Korean words, synonyms; no SUMMARY pages in search
