@@ -141,7 +141,7 @@ def _cell(text: str) -> str:
 def render_page(entries: list[Entry]) -> str:
     """The Markdown of the glossary page (`glossary.md`), every field escaped."""
     # Every term is on this page: below the notes and concept pages that explain them in search.
-    out = ["---\nsearch:\n  boost: 0.1\n---\n", "# 용어집\n",
+    out = ["---\nsearch:\n  boost: 0.02\n---\n", "# 용어집\n",
            "노트에 나오는 용어와 논문의 영어 표현, 그리고 다른 표기입니다. "
            "사이트 검색은 한 표기로 찾아도 다른 표기를 쓴 페이지까지 찾습니다.\n",
            "| 용어 | 영어 | 다른 표기 | 뜻 |", "|---|---|---|---|"]

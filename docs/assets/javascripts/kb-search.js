@@ -8,7 +8,8 @@
  *    synonyms that the index has (야코비안 -> 야코비 jacobian). The known words, particles
  *    and synonyms come with the index (config.kb, written by notes_code/kb/search.py).
  * 2. Weight. Over http Material requests search/search_index.json when the page loads;
- *    this holds that request until the search box is focused or opened. From file://
+ *    this holds that request until the search box is focused or opened (or the page was
+ *    opened from a search result: ?h= highlighting needs the index's config). From file://
  *    Material already loads search/search_index.js only when search opens.
  *
  * The pure functions are exported for Node (tests/kb/test_search.py runs them).
@@ -129,7 +130,9 @@
       if (ev.target && ev.target.id === "__search" && ev.target.checked) release();
     }, true);
     try {
-      if (new URL(win.location.href).searchParams.has("q")) release();
+      // ?q= opens search; ?h= (a page opened from a result) highlights with the index's config
+      var params = new URL(win.location.href).searchParams;
+      if (params.has("q") || params.has("h")) release();
     } catch (e) { /* no URL support: the index loads when search opens */ }
     return release;
   }
