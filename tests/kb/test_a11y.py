@@ -64,6 +64,8 @@ def test_no_serious_accessibility_violation(browser, server, site_dir: Path, sch
     """Issue #11 (accessibility): axe finds no serious or critical violation, in either theme."""
     page = browser.new_page()
     page.emulate_media(color_scheme=scheme)
+    # no palette remembered from an earlier page: the scheme follows the media query
+    page.add_init_script("try { localStorage.clear() } catch (e) {}")
     found: dict[str, list[str]] = {}
     for path in scanned_pages(site_dir):
         page.goto(f"{server}/{path}", wait_until="networkidle")

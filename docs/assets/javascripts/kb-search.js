@@ -156,11 +156,22 @@
     win.Worker = Wrapped;
   }
 
+  /** Material's search dialog has role="dialog" but no name: give it the search label. */
+  function nameSearchDialog(doc) {
+    var dialog = doc.querySelector(".md-search[role=dialog]:not([aria-label])");
+    var input = doc.querySelector("input.md-search__input");
+    if (dialog) dialog.setAttribute("aria-label", (input && input.getAttribute("aria-label")) || "검색");
+  }
+
   function install(win) {
     if (!win || !win.document || win.kbSearchInstalled) return;
     win.kbSearchInstalled = true;
     win.kbSearchLoadIndex = deferIndex(win);
     wrapWorker(win);
+    if (win.document.readyState === "loading")
+      win.document.addEventListener("DOMContentLoaded", function () { nameSearchDialog(win.document); });
+    else
+      nameSearchDialog(win.document);
   }
 
   return {
