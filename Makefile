@@ -30,13 +30,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with docs and test extras
 
+# axe-core (npm) for the accessibility tests, into node_modules/ (git-ignored).
+AXE_SPEC ?= axe-core@4.14.1
+node_modules/.installed: Makefile
+	npm install --no-save --no-audit --no-fund $(AXE_SPEC)
+	@touch $@
+
 serve: $(STAMP) ## Build the site (strict) and serve it with live reload at http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --strict --dev-addr $(HOST)
 
 build: $(STAMP) ## Build the site into site/ (strict)
 	$(BIN)/mkdocs build --strict --clean
 
-test: $(STAMP) ## Run every check: lint, pytest (unit, claims), strict site build, site and browser tests
+test: $(STAMP) node_modules/.installed ## Run every check: lint, pytest (unit, claims), strict site build, site and browser tests
 	$(BIN)/ruff check .
 	$(BIN)/notes check
 	$(PY) -m pytest -m "not browser and not site"; status=$$?; \
@@ -49,7 +55,7 @@ test: $(STAMP) ## Run every check: lint, pytest (unit, claims), strict site buil
 test-unit: $(STAMP) ## Run pytest without the site and browser tests
 	$(PY) -m pytest -m "not browser and not site"
 
-test-browser: build ## Run the site and browser tests against a fresh build
+test-browser: build node_modules/.installed ## Run the site and browser tests against a fresh build
 	$(PY) -m pytest -m "site or browser" --no-claims-report
 
 test-claim: $(STAMP) ## Run exactly the tests of one claim: make test-claim CLAIM=pascanu2013/...

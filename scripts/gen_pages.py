@@ -22,6 +22,7 @@ import mkdocs_gen_files
 
 from notes_code.kb import claims as kb_claims
 from notes_code.kb import escape, home
+from notes_code.kb import glossary as kb_glossary
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 from notes_code.kb.render import STATUS_ICONS, claim_anchor, relative, test_page_uri
@@ -29,6 +30,11 @@ from notes_code.kb.render import STATUS_ICONS, claim_anchor, relative, test_page
 config = mkdocs_gen_files.config
 root = Path(config.config_file_path).resolve().parent
 docs = Path(config.docs_dir)
+
+
+# API and test-source pages rank below notes and concept pages in search (Material's
+# `search.boost` front matter multiplies every score of the page).
+LOW_SEARCH_RANK = "---\nsearch:\n  boost: 0.0001\n---\n\n"
 
 
 def write(uri: str, text: str) -> None:
@@ -49,7 +55,8 @@ for path in sorted((root / "notes_code").rglob("*.py")):
     else:
         doc = Path(*parts).with_suffix(".md")
     api_nav[parts] = doc.as_posix()
-    write(f"reference/{doc.as_posix()}", f"# `{'.'.join(parts)}`\n\n::: {'.'.join(parts)}\n")
+    write(f"reference/{doc.as_posix()}",
+          LOW_SEARCH_RANK + f"# `{'.'.join(parts)}`\n\n::: {'.'.join(parts)}\n")
 write("reference/SUMMARY.md", "".join(api_nav.build_literate_nav()))
 
 # --- test sources -----------------------------------------------------------------------
@@ -92,7 +99,7 @@ for path in sorted((root / "tests").rglob("test_*.py")):
                     f'```python linenums="{start}"', body, "```\n"]
     uri = test_page_uri(rel)
     test_nav[tuple(Path(rel).parts[1:])] = Path(uri).relative_to("tests").as_posix()
-    write(uri, "\n".join(out))
+    write(uri, LOW_SEARCH_RANK + "\n".join(out))
 write("tests/SUMMARY.md", "".join(test_nav.build_literate_nav()))
 
 # --- claims index -----------------------------------------------------------------------
@@ -176,3 +183,8 @@ for page in sorted((docs / "concepts").glob("*.md")):
     meta, _ = kb_notes.read_front_matter(page)
     concepts.append(f"- [{escape.text(meta.get('title', page.stem))}]({page.name})")
 write("concepts/SUMMARY.md", "\n".join(concepts) + "\n")
+
+# --- glossary (docs/data/glossary.yaml, shared with the search) ----------------------------
+glossary_file = root / kb_glossary.GLOSSARY_PATH
+entries = kb_glossary.load(glossary_file, docs) if glossary_file.is_file() else []
+write("glossary.md", kb_glossary.render_page(entries))

@@ -26,6 +26,7 @@ from notes_code.kb import escape, exec_guard, home, links, render, sitenav
 from notes_code.kb import katex as kb_katex
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
+from notes_code.kb import search as kb_search
 
 _state: dict = {}
 
@@ -80,6 +81,7 @@ def on_pre_build(config) -> None:
     _state.update(refs=refs, index=index, report=report, notes=notes,
                   concept_users=links.concept_users(docs),
                   citing=links.citing_notes(docs, refs))
+    kb_search.install(config)  # the search index reads math as text
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -147,6 +149,7 @@ def on_page_content(html: str, page, config, files) -> str:
 
 def on_post_build(config) -> None:
     _state["katex"].save()
+    kb_search.post_build(config)  # Korean words, synonyms; no SUMMARY pages in search
 
 
 def on_shutdown() -> None:

@@ -1,0 +1,78 @@
+"""Accessibility scan with axe-core (npm) of the home page, each note and each concept page.
+
+axe-core is installed by ``make node_modules/.installed`` (``npm install``) and injected into
+each page by Playwright. Both colour schemes are scanned (light, and Material's `slate`
+through ``prefers-color-scheme: dark``). Issue #11: no serious or critical violation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BLOCKING = {"serious", "critical"}
+
+
+def scanned_pages(site_dir: Path) -> list[str]:
+    """The home page, every note page and every concept page (no generated SUMMARY)."""
+    pages = ["index.html"]
+    for folder in ("papers", "concepts"):
+        pages += sorted(p.relative_to(site_dir).as_posix() for p in (site_dir / folder).rglob("*.html")
+                        if not p.name.startswith("SUMMARY"))
+    return pages
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make node_modules/.installed` (npm install axe-core)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
+            viewport={"width": 1280, "height": 900})
+        yield ctx
+        ctx.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on the loaded page; one dict per violated rule."""
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation(browser, server, site_dir: Path, scheme: str) -> None:
+    """Issue #11 (accessibility): axe finds no serious or critical violation, in either theme."""
+    page = browser.new_page()
+    page.emulate_media(color_scheme=scheme)
+    # no palette remembered from an earlier page: the scheme follows the media query
+    page.add_init_script("try { localStorage.clear() } catch (e) {}")
+    found: dict[str, list[str]] = {}
+    for path in scanned_pages(site_dir):
+        page.goto(f"{server}/{path}", wait_until="networkidle")
+        expected = "slate" if scheme == "dark" else "default"
+        assert page.get_attribute("body", "data-md-color-scheme") == expected
+        bad = [v for v in axe_violations(page) if v["impact"] in BLOCKING]
+        if bad:
+            found[path] = [f"{v['impact']} {v['id']} x{v['nodes']} {v['targets']}" for v in bad]
+    page.close()
+    assert not found, "\n".join(f"{p}: {'; '.join(v)}" for p, v in found.items())

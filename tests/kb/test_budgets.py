@@ -1,0 +1,119 @@
+"""Weight and error budgets of the built site (issue #11), measured in headless Chromium.
+
+* the Pascanu note's HTML + CSS + JS transfer <= 1.2 MB, DOMContentLoaded <= 1 s on localhost;
+* no page's HTML is over 600 KB;
+* zero KaTeX errors and zero console errors on every page of the site.
+
+The search index (0.9 MB) is loaded only when search opens: see test_browser_search.py.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+NOTE = "papers/pascanu2013/index.html"
+NOTE_BUDGET_BYTES = 1_200_000
+DCL_BUDGET_MS = 1_000
+PAGE_HTML_BUDGET_BYTES = 600 * 1024
+WEIGHED_TYPES = {"document", "stylesheet", "script"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    with sync_api.sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
+            viewport={"width": 1280, "height": 900})
+        yield ctx
+        ctx.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def html_pages(site_dir: Path) -> list[str]:
+    """Every HTML page of the site, site-relative, sorted."""
+    return sorted(p.relative_to(site_dir).as_posix() for p in site_dir.rglob("*.html"))
+
+
+@pytest.mark.site
+def test_no_page_html_is_over_600_kb(site_dir: Path) -> None:
+    """Issue #11 (weight): every page's HTML is at most 600 KB (the basin page was 2.84 MB)."""
+    sizes = {p: (site_dir / p).stat().st_size for p in html_pages(site_dir)}
+    over = {p: f"{s / 1024:.0f} KB" for p, s in sizes.items() if s > PAGE_HTML_BUDGET_BYTES}
+    assert not over, f"pages over {PAGE_HTML_BUDGET_BYTES // 1024} KB: {over}"
+
+
+def weigh(page, url: str) -> tuple[dict[str, int], float]:
+    """Load ``url`` with an empty cache; body bytes per resource type, DOMContentLoaded (ms).
+
+    Sizes are the Resource Timing ``encodedBodySize`` of the document and of every stylesheet
+    and script the page loaded (lazy ones included), by file extension.
+    """
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.clearBrowserCache")
+    cdp.detach()
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => performance.getEntriesByType('navigation')[0].loadEventEnd > 0")
+    sizes, dcl = page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const sizes = {document: nav.encodedBodySize};
+        for (const r of performance.getEntriesByType('resource')) {
+            const path = new URL(r.name).pathname;
+            const kind = /\\.css$/.test(path) ? 'stylesheet' : /\\.m?js$/.test(path) ? 'script' : null;
+            if (kind) sizes[kind] = (sizes[kind] || 0) + r.encodedBodySize;
+        }
+        return [sizes, nav.domContentLoadedEventEnd - nav.startTime];
+    }""")
+    return sizes, float(dcl)
+
+
+@pytest.mark.browser
+def test_note_transfer_and_load_time(browser, server) -> None:
+    """Issue #11 (weight): the note's HTML+CSS+JS <= 1.2 MB and DOMContentLoaded <= 1 s."""
+    loads = []
+    for _ in range(3):  # the best of three: the machine is shared
+        page = browser.new_page()
+        loads.append(weigh(page, f"{server}/{NOTE}"))
+        page.close()
+    sizes = loads[0][0]
+    total = sum(sizes.values())
+    dcl = min(d for _, d in loads)
+    detail = ", ".join(f"{k} {v / 1e3:.0f} kB" for k, v in sorted(sizes.items()))
+    problems = []
+    if total > NOTE_BUDGET_BYTES:
+        problems.append(f"{total / 1e6:.2f} MB of HTML+CSS+JS ({detail})")
+    if dcl > DCL_BUDGET_MS:
+        problems.append(f"DOMContentLoaded {dcl:.0f} ms (best of 3)")
+    assert not problems, f"{NOTE}: " + "; ".join(problems)
+
+
+@pytest.mark.browser
+def test_every_page_has_no_console_or_katex_error(browser, server, site_dir: Path) -> None:
+    """Issue #11: crawling every page gives zero console errors and zero KaTeX errors."""
+    page = browser.new_page()
+    current = {"path": ""}
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(f"{current['path']}: {m.text}"))
+    page.on("pageerror", lambda e: errors.append(f"{current['path']}: {e}"))
+    katex: dict[str, int] = {}
+    for path in html_pages(site_dir):
+        current["path"] = path
+        page.goto(f"{server}/{path}", wait_until="load")
+        page.wait_for_timeout(50)
+        bad = page.locator(".katex-error").count()
+        if bad:
+            katex[path] = bad
+    page.close()
+    assert not katex, f"KaTeX errors per page: {katex}"
+    assert not errors, "\n".join(errors[:20])
