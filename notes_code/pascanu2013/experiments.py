@@ -16,8 +16,15 @@ Writes are atomic (temporary file + `os.replace`) and happen whenever a run fini
 interrupted grid resumes from its recorded cells (and from the per-length checkpoints). A
 file that cannot be read or validated is reported and never used or overwritten without `force`.
 
+Every grid carries the **criteria** that decide its claims (`criteria.Criterion`), written
+into the definition and hashed with it, so a criterion cannot be changed after the data are
+in without changing the grid's identity. Restating criteria or deviations does not change
+any cell (cells are keyed by their `TrainConfig`), so `restate` rewrites a recorded file's
+stored configuration and hash without retraining, and notes the change in its provenance.
+
 Grids: `ci` (short sequences, a few minutes on 2 CPU cores, with its deviations from the
-paper listed), `fig7` (the paper's grid with a stated budget) and `fig7-cpu` (a reduced one).
+paper listed), `fig7` (the paper's grid with a stated budget), `fig7-cpu` (a reduced one)
+and the other tasks at the CI tier (`ci-torder3`, `ci-perm`, `ci-perm20`).
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import torch
 from tqdm import tqdm
 
 from .batched import run_batched
+from .criteria import TANH, Cells, Criterion
 from .init import spectral_radius
 from .train import INITS, METHODS, TrainConfig, TrainResult
 
@@ -72,6 +80,7 @@ class Grid:
         lengths: training (and test) lengths.
         seeds: seeds per (init, method, length).
         deviations: departures from the paper's protocol, stated with the results.
+        criteria: the criteria that decide the grid's claims (registered before it runs).
     """
 
     name: str
@@ -82,6 +91,7 @@ class Grid:
     lengths: tuple[int, ...] = (50, 100, 150, 200)
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     deviations: tuple[str, ...] = ()
+    criteria: tuple[Criterion, ...] = ()
 
     @property
     def budget(self) -> int:
@@ -113,6 +123,55 @@ class Grid:
 _EVAL = {"eval_size": 10_000, "screen_size": 1_000, "eval_chunk": 1_000, "success_error": 0.01}
 _SCREEN = ("the 10,000-sequence success test runs only when a 1,000-sequence pre-test (every "
            "eval_every updates) has under 1% errors; the paper does not say how often it tested")
+_XFORM = ("Omega in the paper's x-form (eq. 9: the ratio ||delta_{k+1} dx_{k+1}/dx_k|| / ||delta_{k+1}||, "
+          "delta = dE/dx); the released code takes the ratio for the post-activation states h_k, which "
+          "puts sigma' on the other side of the ratio")
+
+
+def _alpha_mean(lengths: str) -> str:
+    return (f"alpha = 4 multiplies the released code's mean of Omega over the valid (step, sequence) "
+            f"pairs; under the paper's sum over k (eq. 9) the same alpha would be T times stronger "
+            f"({lengths} times here)")
+
+
+_C, _M, _CR = ("MSGD-C",), ("MSGD",), ("MSGD-CR",)
+_CI_CRITERIA = (
+    Criterion("pascanu2013/clipping-rescues-exploding-runs", "more-successes",
+              "§3.2, §4.1.1: clipping deals with exploding gradients, so with the tanh inits MSGD-C "
+              "solves more runs than MSGD at the longer lengths 20 and 30 (two-sided Fisher p < 0.05)",
+              Cells(_C, TANH, (20, 30)), Cells(_M, TANH, (20, 30))),
+    Criterion("pascanu2013/clipping-rescues-exploding-runs", "failures-exploded",
+              "§3.1-§3.2 (eq. 7: explosion needs lambda_1 > 1/gamma = 1 for tanh): every failed tanh "
+              "MSGD run at lengths 20 and 30 met a gradient norm of at least 10x the clipping threshold, "
+              "ends with rho(W_rec) > 1 and an error of at least 0.5 (stuck near chance, not diverged)",
+              Cells(_M, TANH, (20, 30))),
+    Criterion("pascanu2013/clipping-matters-more-with-length", "gap-grows",
+              "§4.1.1: 'As the length of the sequence increases, using clipping becomes more important "
+              "to achieve a better success rate': with the tanh inits the gap success(MSGD-C) - "
+              "success(MSGD) is larger at length 30 than at length 10",
+              Cells(_C), Cells(_M), at=(10, 30)),
+    Criterion("pascanu2013/clipping-matters-more-with-length", "more-successes",
+              "§4.1.1: without clipping, longer sequences fail more: tanh MSGD solves more runs at "
+              "length 10 than at length 30 (two-sided Fisher p < 0.05)",
+              Cells(_M, TANH, (10,)), Cells(_M, TANH, (30,))),
+)
+_FIG7_CPU_CRITERIA = (
+    Criterion("pascanu2013/fig7-cpu-clipping-effect", "more-successes",
+              "Fig. 7, §4.1.1: at the paper's settings clipping raises the success rate: with the tanh "
+              "inits (pooled, lengths 50 and 100) MSGD-C solves more runs than MSGD (two-sided Fisher "
+              "p < 0.05)", Cells(_C), Cells(_M)),
+    Criterion("pascanu2013/fig7-cpu-omega-effect", "more-successes",
+              "Fig. 7, §3.3: Omega counters vanishing gradients: with basic tanh (the init of the "
+              "paper's variable-length run) MSGD-CR solves more runs than MSGD-C, lengths 50 and 100 "
+              "pooled (two-sided Fisher p < 0.05). Stated after the grid was recorded",
+              Cells(_CR, ("basic_tanh",)), Cells(_C, ("basic_tanh",))),
+)
+_PERM_CRITERIA = (
+    Criterion("pascanu2013/permutation-omega-helps", "more-successes",
+              "§4.1.2 (random permutation needs a long memory of the first symbol, so vanishing is the "
+              "obstacle): with the tanh inits at length 20 MSGD-CR solves more runs than MSGD-C "
+              "(two-sided Fisher p < 0.05)", Cells(_CR, TANH, (20,)), Cells(_C, TANH, (20,))),
+)
 GRIDS: dict[str, Grid] = {g.name: g for g in (
     Grid("ci", "Temporal order at lengths 10-30 with a 10x learning rate: the exploding-gradient "
          "effect of Fig. 7 in a few minutes on 2 CPU cores.",
@@ -120,25 +179,37 @@ GRIDS: dict[str, Grid] = {g.name: g for g in (
          deviations=("learning rate 0.1 (paper: 0.01): at 0.01 these short sequences rarely produce "
                      "a gradient spike that derails MSGD within the budget",
                      "lengths 10, 15, 20, 30 (paper: 50-200)",
-                     "budget 5,000 updates per run (paper: up to 5M)", _SCREEN)),
+                     "budget 5,000 updates per run (paper: up to 5M)", _SCREEN, _XFORM,
+                     _alpha_mean("10-30")),
+         criteria=_CI_CRITERIA),
     Grid("fig7", "Fig. 7: 3 inits x 3 methods x lengths 50-200 x 5 seeds, paper settings (for a GPU).",
          TrainConfig(lr=0.01, max_updates=100_000, eval_every=100, **_EVAL),
-         deviations=("budget 100,000 updates per run (paper: up to 5M)", _SCREEN)),
+         deviations=("budget 100,000 updates per run (paper: up to 5M)", _SCREEN, _XFORM,
+                     _alpha_mean("50-200"))),
     Grid("fig7-cpu", "Reduced Fig. 7, paper settings at lengths 50 and 100: about 40 min on one CPU "
          "core, 25 min with --workers 2.",
          TrainConfig(lr=0.01, max_updates=20_000, eval_every=250, **_EVAL), lengths=(50, 100),
          deviations=("lengths 50 and 100 only (paper: 50-200)",
-                     "budget 20,000 updates per run (paper: up to 5M)", _SCREEN)),
+                     "budget 20,000 updates per run (paper: up to 5M)", _SCREEN, _XFORM,
+                     _alpha_mean("50-100")),
+         criteria=_FIG7_CPU_CRITERIA),
     Grid("ci-torder3", "3-bit temporal order (8 classes) at the CI tier's settings.",
          TrainConfig(task="torder3", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
          lengths=(10, 20), seeds=(0, 1, 2),
          deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
-                     "3 seeds, budget 5,000 updates per run", _SCREEN)),
+                     "3 seeds, budget 5,000 updates per run", _SCREEN, _XFORM, _alpha_mean("10-20"))),
     Grid("ci-perm", "Random permutation (100 symbols) at the CI tier's settings.",
          TrainConfig(task="perm", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
          lengths=(10, 20), seeds=(0, 1, 2),
          deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
-                     "3 seeds, budget 5,000 updates per run", _SCREEN)),
+                     "3 seeds, budget 5,000 updates per run", _SCREEN, _XFORM, _alpha_mean("10-20"))),
+    Grid("ci-perm20", "Random permutation at length 20, tanh inits, 10 seeds: the CI tier's settings "
+         "with enough runs for an exact test (seeds 0-2 repeat the ci-perm cells).",
+         TrainConfig(task="perm", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
+         inits=TANH, lengths=(20,), seeds=tuple(range(10)),
+         deviations=("learning rate 0.1 (paper: 0.01)", "length 20 (paper: 50-200)",
+                     "tanh inits only, budget 5,000 updates per run", _SCREEN, _XFORM, _alpha_mean("20")),
+         criteria=_PERM_CRITERIA),
 )}
 
 
