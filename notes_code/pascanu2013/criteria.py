@@ -175,8 +175,8 @@ def evaluate(criterion: Criterion, cells: list[dict[str, Any]], clip: float = 1.
     errs = [c["final_error"] or 0.0 for c in failed]
     n_div = sum(c["outcome"] == "diverged" for c in failed)
     return Verdict(cr, met, f"{cr.a.label()}: 실패 {len(failed)}개 (발산 {n_div}개), "
-                            f"기준을 만족한 것 {sum(ok)}개; 최대 기울기 노름 {min(norms):.1f}–{max(norms):.1f}, "
-                            f"마지막 ρ(W_rec) "
+                            f"기준을 만족한 것 {sum(ok)}개; "
+                            f"최대 기울기 노름 {min(norms):.1f}–{max(norms):.1f}, 마지막 ρ(W_rec) "
                             f"{min(rhos):.2f}–{max(rhos):.2f}, 마지막 오류 {min(errs):.2f}–{max(errs):.2f}")
 
 
