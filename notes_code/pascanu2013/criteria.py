@@ -71,6 +71,7 @@ class Criterion:
         claim: the claim id it decides (`"<paper>/<slug>"`).
         kind: one of `KINDS`.
         statement: the claim in words, with the paper's section it restates.
+        note: the same in Korean, as the note shows it.
         a: the cells that should do better (or whose failures are examined).
         b: the comparison cells (`more-successes`, `gap-grows`).
         at: `(short, long)` lengths for `gap-grows`.
@@ -83,6 +84,7 @@ class Criterion:
     claim: str
     kind: str
     statement: str
+    note: str
     a: Cells
     b: Cells | None = None
     at: tuple[int, ...] = ()
@@ -180,6 +182,59 @@ def evaluate(criterion: Criterion, cells: list[dict[str, Any]], clip: float = 1.
                             f"{min(rhos):.2f}–{max(rhos):.2f}, 마지막 오류 {min(errs):.2f}–{max(errs):.2f}")
 
 
+def field_range(cells: list[dict[str, Any]], name: str) -> tuple[float, float]:
+    r"""Smallest and largest recorded value of a numeric cell field (`None` values skipped).
+
+    Args:
+        cells: cell records.
+        name: e.g. `"max_grad_norm"` or `"rho_final"`.
+
+    Raises:
+        ValueError: if no cell has a value.
+    """
+    vals = [float(c[name]) for c in cells if c.get(name) is not None]
+    if not vals:
+        raise ValueError(f"no cell has a value for {name!r}")
+    return min(vals), max(vals)
+
+
+def identical_pairs(cells: list[dict[str, Any]], a: Cells, b: Cells) -> tuple[int, int]:
+    r"""How many seeds end with the same outcome, update count and final error under `a` and `b`.
+
+    Cells are paired by (init, length, seed); runs with the same seed share weights and data,
+    so an identical ending means the difference between the methods never mattered.
+
+    Args:
+        cells: cell records.
+        a: one selection (e.g. MSGD-C).
+        b: the other (e.g. MSGD).
+
+    Returns:
+        `(identical, pairs)`.
+    """
+    def key(c: dict[str, Any]) -> tuple[Any, ...]:
+        return (c["init"], c["length"], c["seed"])
+
+    other = {key(c): c for c in b.pick(cells)}
+    pairs = [(c, other[key(c)]) for c in a.pick(cells) if key(c) in other]
+    fields = ("outcome", "updates", "final_error")
+    same = sum(all(x[f] == y[f] for f in fields) for x, y in pairs)
+    return same, len(pairs)
+
+
+def markdown(found: list[Verdict]) -> str:
+    r"""Verdicts as a Korean Markdown list for a claim box: registered criterion, met or not, numbers.
+
+    Args:
+        found: verdicts (`verdicts`).
+    """
+    lines = []
+    for v in found:
+        mark = "**충족**" if v.met else "**미충족**"
+        lines.append(f"- {mark} — 등록된 기준: {v.criterion.note}  \n  근거: {v.detail}")
+    return "\n".join(lines)
+
+
 def verdicts(criteria: tuple[Criterion, ...], cells: list[dict[str, Any]], claim: str | None = None,
              clip: float = 1.0) -> list[Verdict]:
     r"""Every criterion (of one claim, if given) applied to `cells`.
@@ -193,4 +248,5 @@ def verdicts(criteria: tuple[Criterion, ...], cells: list[dict[str, Any]], claim
     return [evaluate(c, cells, clip) for c in criteria if claim is None or c.claim == claim]
 
 
-__all__ = ["KINDS", "TANH", "Cells", "Criterion", "Verdict", "evaluate", "successes", "verdicts"]
+__all__ = ["KINDS", "TANH", "Cells", "Criterion", "Verdict", "evaluate", "field_range", "identical_pairs",
+           "markdown", "successes", "verdicts"]

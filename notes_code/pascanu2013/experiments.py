@@ -1,8 +1,8 @@
 r"""# Fig. 7 grids: success rate against sequence length, recorded as data
 
-A grid is the product inits × methods × lengths × seeds on one task, every other setting
-(learning rate, clipping threshold, $\alpha$, batch size, evaluation, budget) coming from a
-base `TrainConfig`. A cell trains at the fixed length $L$ (`min_length = max_length = L`).
+A grid (`notes_code.pascanu2013.grids`) is the product inits × methods × lengths × seeds on
+one task, every other setting coming from a base `TrainConfig`. A cell trains at the fixed
+length $L$ (`min_length = max_length = L`).
 Runs with the same seed share their initial weights and data across methods, so MSGD,
 MSGD-C and MSGD-CR are compared on identical problems. All cells of one length train as
 one batched model (`batched.run_batched`).
@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
 import json
 import math
 import os
@@ -42,7 +41,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -51,9 +49,10 @@ import torch
 from tqdm import tqdm
 
 from .batched import run_batched
-from .criteria import TANH, Cells, Criterion
+from .criteria import markdown, verdicts
+from .grids import GRIDS, Grid
 from .init import spectral_radius
-from .train import INITS, METHODS, TrainConfig, TrainResult
+from .train import TrainConfig, TrainResult
 
 SCHEMA = "pascanu2013-grid/1"
 OUTCOMES = ("success", "fail", "diverged")
@@ -65,152 +64,6 @@ CELL_FIELDS = ("init", "method", "length", "seed", "outcome", "updates", "final_
 
 class ResultsError(RuntimeError):
     r"""A results file that is unreadable, invalid, or belongs to another grid configuration."""
-
-
-@dataclass(frozen=True)
-class Grid:
-    r"""One experiment grid.
-
-    Attributes:
-        name: the grid's name (also the results file's stem).
-        description: what the grid shows.
-        base: every setting but init, method, length and seed (`max_updates` is the budget).
-        inits: initialisations (§4.1.1).
-        methods: `"MSGD"`, `"MSGD-C"`, `"MSGD-CR"`.
-        lengths: training (and test) lengths.
-        seeds: seeds per (init, method, length).
-        deviations: departures from the paper's protocol, stated with the results.
-        criteria: the criteria that decide the grid's claims (registered before it runs).
-    """
-
-    name: str
-    description: str
-    base: TrainConfig
-    inits: tuple[str, ...] = INITS
-    methods: tuple[str, ...] = METHODS
-    lengths: tuple[int, ...] = (50, 100, 150, 200)
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    deviations: tuple[str, ...] = ()
-    criteria: tuple[Criterion, ...] = ()
-
-    @property
-    def budget(self) -> int:
-        r"""Updates per run at most."""
-        return self.base.max_updates
-
-    def with_budget(self, budget: int) -> Grid:
-        r"""The same grid with another budget (a different configuration: new cell keys)."""
-        return dataclasses.replace(self, base=dataclasses.replace(self.base, max_updates=int(budget)))
-
-    def cells(self) -> list[TrainConfig]:
-        r"""Every run of the grid, length-major."""
-        return [dataclasses.replace(self.base, init=i, method=m, seed=s, min_length=L, max_length=L)
-                for L in self.lengths for i in self.inits for m in self.methods for s in self.seeds]
-
-    def groups(self) -> dict[int, list[TrainConfig]]:
-        r"""The cells by length: each list trains as one batched model."""
-        return {L: [c for c in self.cells() if c.min_length == L] for L in self.lengths}
-
-    def as_dict(self) -> dict[str, Any]:
-        r"""The configuration as JSON-ready data."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
-
-    def config_hash(self) -> str:
-        r"""Hash of `as_dict()` (16 hex digits)."""
-        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
-
-
-_EVAL = {"eval_size": 10_000, "screen_size": 1_000, "eval_chunk": 1_000, "success_error": 0.01}
-_SCREEN = ("the 10,000-sequence success test runs only when a 1,000-sequence pre-test (every "
-           "eval_every updates) has under 1% errors; the paper does not say how often it tested")
-_XFORM = ("Omega in the paper's x-form (eq. 9: the ratio ||delta_{k+1} dx_{k+1}/dx_k|| / ||delta_{k+1}||, "
-          "delta = dE/dx); the released code takes the ratio for the post-activation states h_k, which "
-          "puts sigma' on the other side of the ratio")
-
-
-def _alpha_mean(lengths: str) -> str:
-    return (f"alpha = 4 multiplies the released code's mean of Omega over the valid (step, sequence) "
-            f"pairs; under the paper's sum over k (eq. 9) the same alpha would be T times stronger "
-            f"({lengths} times here)")
-
-
-_C, _M, _CR = ("MSGD-C",), ("MSGD",), ("MSGD-CR",)
-_CI_CRITERIA = (
-    Criterion("pascanu2013/clipping-rescues-exploding-runs", "more-successes",
-              "§3.2, §4.1.1: clipping deals with exploding gradients, so with the tanh inits MSGD-C "
-              "solves more runs than MSGD at the longer lengths 20 and 30 (two-sided Fisher p < 0.05)",
-              Cells(_C, TANH, (20, 30)), Cells(_M, TANH, (20, 30))),
-    Criterion("pascanu2013/clipping-rescues-exploding-runs", "failures-exploded",
-              "§3.1-§3.2 (eq. 7: explosion needs lambda_1 > 1/gamma = 1 for tanh): every failed tanh "
-              "MSGD run at lengths 20 and 30 met a gradient norm of at least 10x the clipping threshold, "
-              "ends with rho(W_rec) > 1 and an error of at least 0.5 (stuck near chance, not diverged)",
-              Cells(_M, TANH, (20, 30))),
-    Criterion("pascanu2013/clipping-matters-more-with-length", "gap-grows",
-              "§4.1.1: 'As the length of the sequence increases, using clipping becomes more important "
-              "to achieve a better success rate': with the tanh inits the gap success(MSGD-C) - "
-              "success(MSGD) is larger at length 30 than at length 10",
-              Cells(_C), Cells(_M), at=(10, 30)),
-    Criterion("pascanu2013/clipping-matters-more-with-length", "more-successes",
-              "§4.1.1: without clipping, longer sequences fail more: tanh MSGD solves more runs at "
-              "length 10 than at length 30 (two-sided Fisher p < 0.05)",
-              Cells(_M, TANH, (10,)), Cells(_M, TANH, (30,))),
-)
-_FIG7_CPU_CRITERIA = (
-    Criterion("pascanu2013/fig7-cpu-clipping-effect", "more-successes",
-              "Fig. 7, §4.1.1: at the paper's settings clipping raises the success rate: with the tanh "
-              "inits (pooled, lengths 50 and 100) MSGD-C solves more runs than MSGD (two-sided Fisher "
-              "p < 0.05)", Cells(_C), Cells(_M)),
-    Criterion("pascanu2013/fig7-cpu-omega-effect", "more-successes",
-              "Fig. 7, §3.3: Omega counters vanishing gradients: with basic tanh (the init of the "
-              "paper's variable-length run) MSGD-CR solves more runs than MSGD-C, lengths 50 and 100 "
-              "pooled (two-sided Fisher p < 0.05). Stated after the grid was recorded",
-              Cells(_CR, ("basic_tanh",)), Cells(_C, ("basic_tanh",))),
-)
-_PERM_CRITERIA = (
-    Criterion("pascanu2013/permutation-omega-helps", "more-successes",
-              "§4.1.2 (random permutation needs a long memory of the first symbol, so vanishing is the "
-              "obstacle): with the tanh inits at length 20 MSGD-CR solves more runs than MSGD-C "
-              "(two-sided Fisher p < 0.05)", Cells(_CR, TANH, (20,)), Cells(_C, TANH, (20,))),
-)
-GRIDS: dict[str, Grid] = {g.name: g for g in (
-    Grid("ci", "Temporal order at lengths 10-30 with a 10x learning rate: the exploding-gradient "
-         "effect of Fig. 7 in a few minutes on 2 CPU cores.",
-         TrainConfig(lr=0.1, max_updates=5_000, eval_every=250, **_EVAL), lengths=(10, 15, 20, 30),
-         deviations=("learning rate 0.1 (paper: 0.01): at 0.01 these short sequences rarely produce "
-                     "a gradient spike that derails MSGD within the budget",
-                     "lengths 10, 15, 20, 30 (paper: 50-200)",
-                     "budget 5,000 updates per run (paper: up to 5M)", _SCREEN, _XFORM,
-                     _alpha_mean("10-30")),
-         criteria=_CI_CRITERIA),
-    Grid("fig7", "Fig. 7: 3 inits x 3 methods x lengths 50-200 x 5 seeds, paper settings (for a GPU).",
-         TrainConfig(lr=0.01, max_updates=100_000, eval_every=100, **_EVAL),
-         deviations=("budget 100,000 updates per run (paper: up to 5M)", _SCREEN, _XFORM,
-                     _alpha_mean("50-200"))),
-    Grid("fig7-cpu", "Reduced Fig. 7, paper settings at lengths 50 and 100: about 40 min on one CPU "
-         "core, 25 min with --workers 2.",
-         TrainConfig(lr=0.01, max_updates=20_000, eval_every=250, **_EVAL), lengths=(50, 100),
-         deviations=("lengths 50 and 100 only (paper: 50-200)",
-                     "budget 20,000 updates per run (paper: up to 5M)", _SCREEN, _XFORM,
-                     _alpha_mean("50-100")),
-         criteria=_FIG7_CPU_CRITERIA),
-    Grid("ci-torder3", "3-bit temporal order (8 classes) at the CI tier's settings.",
-         TrainConfig(task="torder3", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
-         lengths=(10, 20), seeds=(0, 1, 2),
-         deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
-                     "3 seeds, budget 5,000 updates per run", _SCREEN, _XFORM, _alpha_mean("10-20"))),
-    Grid("ci-perm", "Random permutation (100 symbols) at the CI tier's settings.",
-         TrainConfig(task="perm", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
-         lengths=(10, 20), seeds=(0, 1, 2),
-         deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
-                     "3 seeds, budget 5,000 updates per run", _SCREEN, _XFORM, _alpha_mean("10-20"))),
-    Grid("ci-perm20", "Random permutation at length 20, tanh inits, 10 seeds: the CI tier's settings "
-         "with enough runs for an exact test (seeds 0-2 repeat the ci-perm cells).",
-         TrainConfig(task="perm", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
-         inits=TANH, lengths=(20,), seeds=tuple(range(10)),
-         deviations=("learning rate 0.1 (paper: 0.01)", "length 20 (paper: 50-200)",
-                     "tanh inits only, budget 5,000 updates per run", _SCREEN, _XFORM, _alpha_mean("20")),
-         criteria=_PERM_CRITERIA),
-)}
 
 
 def default_path(grid: str) -> Path:
@@ -435,6 +288,73 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
     return data
 
 
+_CELL_DEFINING = ("base", "inits", "methods", "lengths", "seeds")
+
+
+def restate(grid: Grid, path: Path | None = None, *, reason: str,
+            now: Callable[[], str] | None = None) -> dict[str, Any]:
+    r"""Store `grid`'s current configuration and hash in a recorded file without retraining.
+
+    Allowed only when what defines the cells (`base`, `inits`, `methods`, `lengths`, `seeds`)
+    is unchanged and every recorded cell belongs to the grid, i.e. when only the description,
+    the deviations or the criteria were restated. The file's provenance gets a `restated`
+    entry (old and new hash, reason, time); the cells are not touched.
+
+    Args:
+        grid: the grid as defined now.
+        path: the results file (default `default_path(grid.name)`).
+        reason: why the configuration was restated (kept in the file).
+        now: clock for the entry (tests).
+
+    Returns:
+        The data as written (unchanged if the hash already matches).
+
+    Raises:
+        ResultsError: a missing or invalid file, or one whose cells the new definition changes.
+    """
+    path = Path(path) if path is not None else default_path(grid.name)
+    data = load_results(path)
+    if data is None:
+        raise ResultsError(f"{path}: no results file to restate")
+    if data["config_hash"] == grid.config_hash():
+        return data
+    new = grid.as_dict()
+    changed = [k for k in _CELL_DEFINING if data["config"].get(k) != new[k]]
+    keys = {c.key() for c in grid.cells()}
+    if changed or not set(data["cells"]) <= keys:
+        raise ResultsError(f"{path}: the grid's cells changed ({changed or 'unknown cells'}); "
+                           "retrain instead of restating")
+    stamp = (now or (lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")))()
+    entry = {"from_hash": data["config_hash"], "to_hash": grid.config_hash(), "reason": reason,
+             "time": stamp, "git_commit": _git("rev-parse", "HEAD")}
+    data = {**data, "config": new, "config_hash": grid.config_hash(),
+            "provenance": {**data["provenance"],
+                           "restated": [*data["provenance"].get("restated", []), entry]}}
+    write_results(path, data)
+    return data
+
+
+def claim_report(grid: str, claim: str, path: Path | None = None) -> str:
+    r"""The registered criteria of `claim` judged on `grid`'s recorded cells, as Korean Markdown.
+
+    Args:
+        grid: the grid's name.
+        claim: the claim id.
+        path: the results file (default `default_path(grid)`).
+
+    Raises:
+        ResultsError: a missing file, one recorded under another definition, or no criterion.
+    """
+    g = GRIDS[grid]
+    data = load_results(Path(path) if path is not None else default_path(grid))
+    if data is None or data["config_hash"] != g.config_hash():
+        raise ResultsError(f"{grid}: no results recorded under the current definition")
+    found = verdicts(g.criteria, list(data["cells"].values()), claim, g.base.clip)
+    if not found:
+        raise ResultsError(f"{grid} registers no criterion for {claim}")
+    return markdown(found)
+
+
 def success_table(data: dict[str, Any]) -> list[dict[str, Any]]:
     r"""Success rate per (init, method, length), as rows of data for the docs.
 
@@ -478,5 +398,6 @@ def markdown_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "default_path",
-           "load_results", "markdown_table", "provenance", "run_grid", "success_table", "write_results"]
+__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "claim_report",
+           "default_path", "load_results", "markdown_table", "provenance", "restate", "run_grid",
+           "success_table", "write_results"]
