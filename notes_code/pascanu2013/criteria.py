@@ -58,9 +58,9 @@ class Cells:
         return Cells(self.methods, self.inits, (length,))
 
     def label(self) -> str:
-        r"""A short description, e.g. `MSGD-C, basic_tanh+smart_tanh, T=20,30`."""
-        lengths = ",".join(map(str, self.lengths)) if self.lengths else "all"
-        return f"{'+'.join(self.methods)}, {'+'.join(self.inits)}, T={lengths}"
+        r"""A short description for the notes, e.g. `MSGD-C, basic_tanh+smart_tanh, T=20,30`."""
+        lengths = "T=" + ",".join(map(str, self.lengths)) if self.lengths else "모든 길이"
+        return f"{'+'.join(self.methods)}, {'+'.join(self.inits)}, {lengths}"
 
 
 @dataclass(frozen=True)

@@ -381,16 +381,17 @@ def success_table(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def markdown_table(data: dict[str, Any]) -> str:
+def markdown_table(data: dict[str, Any], labels: tuple[str, str] = ("init", "method")) -> str:
     r"""A Markdown table: one row per (init, method), one column per length, `successes/runs`.
 
     Args:
         data: a results file's data.
+        labels: the headers of the first two columns (the notes pass Korean ones).
     """
     rows = success_table(data)
     lengths = sorted({r["length"] for r in rows})
     cells = {(r["init"], r["method"], r["length"]): f"{r['success']}/{r['runs']}" for r in rows}
-    lines = ["| init | method | " + " | ".join(f"T={L}" for L in lengths) + " |",
+    lines = [f"| {labels[0]} | {labels[1]} | " + " | ".join(f"T={L}" for L in lengths) + " |",
              "|---|---|" + "---|" * len(lengths)]
     for init, method in dict.fromkeys((r["init"], r["method"]) for r in rows):
         lines.append(f"| {init} | {method} | " + " | ".join(cells.get((init, method, L), "-")

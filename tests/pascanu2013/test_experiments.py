@@ -154,6 +154,7 @@ def test_summary_and_cli(tmp_path, monkeypatch, capsys) -> None:
     rows = ex.success_table(load_results(out))
     assert len(rows) == 8 and all(r["runs"] == 1 and 0 <= r["rate"] <= 1 for r in rows)
     assert ex.markdown_table(load_results(out)).count("\n") == 5
+    assert ex.markdown_table(load_results(out), ("초기화", "방법")).startswith("| 초기화 | 방법 | T=10 |")
     assert cli.main(["list"]) == 0 and cli.main(["show", "tiny", "--out", str(out)]) == 0
     assert "T=12" in capsys.readouterr().out
     out.write_text("not json")
