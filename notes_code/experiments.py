@@ -5,7 +5,11 @@ python -m notes_code.experiments list
 python -m notes_code.experiments show <grid> [--out PATH]
 python -m notes_code.experiments run <grid> [--budget N] [--device cpu|cuda] [--out PATH]
                                             [--workers W] [--threads T] [--force] [--no-progress]
+python -m notes_code.experiments restate <grid> --reason TEXT [--out PATH]
 ```
+
+`restate` stores the grid's current definition (description, deviations, criteria) and hash
+in its recorded file without retraining; it refuses when the cells themselves would change.
 
 `run` trains the cells of the grid that its results file (default
 `docs/data/pascanu2013/<grid>.json`) does not hold yet, one batched model per length, and
@@ -29,6 +33,7 @@ from notes_code.pascanu2013.experiments import (
     default_path,
     load_results,
     markdown_table,
+    restate,
     run_grid,
 )
 
@@ -41,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a grid's configuration and recorded success rates")
     show.add_argument("grid", choices=sorted(GRIDS))
     show.add_argument("--out", type=Path, help="results file (default docs/data/pascanu2013/<grid>.json)")
+    rst = sub.add_parser("restate", help="store a restated grid definition (criteria, deviations) "
+                         "in its results file without retraining")
+    rst.add_argument("grid", choices=sorted(GRIDS))
+    rst.add_argument("--reason", required=True, help="why the definition was restated")
+    rst.add_argument("--out", type=Path, help="results file (default docs/data/pascanu2013/<grid>.json)")
     run = sub.add_parser("run", help="train the missing cells of a grid")
     run.add_argument("grid", choices=sorted(GRIDS))
     run.add_argument("--budget", type=int, help="updates per run (default: the grid's)")
@@ -85,6 +95,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{out}: {len(data['cells'])} cells; commit {prov.get('git_commit')}, "
                   f"{prov.get('device')}, torch {prov.get('torch')}, {prov.get('wall_time_s')} s")
             print(markdown_table(data))
+        return 0
+    if args.command == "restate":
+        try:
+            data = restate(grid, args.out, reason=args.reason)
+        except ResultsError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"{args.out or default_path(grid.name)}: config hash {data['config_hash']}")
         return 0
     if args.budget is not None:
         grid = grid.with_budget(args.budget)

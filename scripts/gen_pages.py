@@ -112,7 +112,7 @@ out = ["# 주장과 테스트\n",
 by_note: dict[str, list[kb_claims.Claim]] = {}
 for claim in index.claims.values():
     by_note.setdefault(claim.note, []).append(claim)
-counts = {"passed": 0, "failed": 0, "not-run": 0, "skipped": 0}
+counts = {"passed": 0, "failed": 0, "refuted": 0, "not-run": 0, "skipped": 0}
 for note in sorted(by_note):
     out.append(f"## {escape.text(title_of.get(note, note))}\n")
     out.append("| 상태 | 주장 | 테스트 |")

@@ -8,6 +8,10 @@ them in `docs/data/hochreiter1997/compare.json` with provenance, so the note onl
 plots. One difference is stated with the results: the LSTM run counts as solved when a fixed
 held-out set of `eval_size` sequences has under 1% errors, where the RNN grid screens on
 1,000 fresh sequences and then confirms on 10,000.
+
+The claim's criterion is part of the configuration (and of its hash): at the longest length
+the 1997 LSTM solves more runs than the RNN with plain MSGD (tanh inits pooled), two-sided
+Fisher exact test $p <$ `alpha` (`notes_code.common.stats.compare`). `verdict` applies it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..common.stats import Difference, compare
 from ..pascanu2013.experiments import ROOT, ResultsError, provenance, write_results
 from .train import train_lstm_on_task
 
@@ -41,6 +46,9 @@ class CompareConfig:
         batch_size: sequences per update.
         eval_every: updates between evaluations.
         eval_size: held-out sequences.
+        criterion: the claim's registered criterion (English).
+        criterion_ko: the same in Korean, for the note.
+        alpha: its significance level.
     """
 
     lengths: tuple[int, ...] = (20, 30)
@@ -53,6 +61,12 @@ class CompareConfig:
     batch_size: int = 20
     eval_every: int = 250
     eval_size: int = 2_000
+    criterion: str = ("hochreiter1997/matched-budget-temporal-order: at the longest length the 1997 "
+                      "LSTM solves more runs than the RNN with plain MSGD (basic and smart tanh pooled, "
+                      "recorded ci grid), two-sided Fisher p < alpha")
+    criterion_ko: str = ("가장 긴 길이에서 1997년 LSTM이 clipping 없는 RNN(MSGD, basic·smart tanh "
+                         "합침, 기록된 `ci` 격자)보다 많은 실행을 푼다 (양측 Fisher p < 0.05).")
+    alpha: float = 0.05
 
     def config_hash(self) -> str:
         r"""Hash of the configuration (16 hex digits)."""
@@ -109,6 +123,48 @@ def load(path: Path = DEFAULT_PATH) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or "provenance" not in data:
         raise ResultsError(f"{path}: not an LSTM comparison file")
     return data
+
+
+def restate(config: CompareConfig, path: Path = DEFAULT_PATH, *, reason: str) -> dict[str, Any]:
+    r"""Store `config` in a recorded file whose runs it does not change (only the criterion fields
+    differ), with a `restated` provenance entry; otherwise raise `ResultsError`.
+
+    Args:
+        config: the configuration as defined now.
+        path: the results file.
+        reason: why it was restated.
+    """
+    data = load(path)
+    new = json.loads(json.dumps(dataclasses.asdict(config)))
+    keep = ("criterion", "criterion_ko", "alpha")
+    if {k: v for k, v in data["config"].items() if k not in keep} != \
+            {k: v for k, v in new.items() if k not in keep}:
+        raise ResultsError(f"{path}: the comparison's runs changed; retrain instead of restating")
+    if data["config_hash"] == config.config_hash():
+        return data
+    entry = {"from_hash": data["config_hash"], "to_hash": config.config_hash(), "reason": reason}
+    restated = [*data["provenance"].get("restated", []), entry]
+    data = {**data, "config": new, "config_hash": config.config_hash(),
+            "provenance": {**data["provenance"], "restated": restated}}
+    write_results(Path(path), data)
+    return data
+
+
+def verdict(lstm: dict[str, Any], rnn_ci: dict[str, Any]) -> Difference:
+    r"""The registered criterion: LSTM 1997 against RNN MSGD (tanh inits) at the longest length.
+
+    Args:
+        lstm: `load()` data (its `config` carries `alpha`).
+        rnn_ci: the RNN `ci` grid's results.
+
+    Returns:
+        Counts with Wilson intervals and the two-sided Fisher test; the criterion is met when
+        `a_better and significant`.
+    """
+    length = max(lstm["config"]["lengths"])
+    rows = {r["model"]: r for r in summary_rows(lstm, rnn_ci) if r["length"] == length}
+    a, b = rows["LSTM 1997"], rows["RNN MSGD (tanh inits)"]
+    return compare(a["success"], a["runs"], b["success"], b["runs"], lstm["config"].get("alpha", 0.05))
 
 
 def summary_rows(lstm: dict[str, Any], rnn_ci: dict[str, Any],

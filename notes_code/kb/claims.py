@@ -165,7 +165,8 @@ def build_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None
 
 # --- the report written by the pytest plugin ---------------------------------------------
 
-STATUS_LABELS = {"passed": "통과", "failed": "실패", "not-run": "실행 안 됨", "skipped": "건너뜀"}
+STATUS_LABELS = {"passed": "통과", "failed": "실패", "not-run": "실행 안 됨", "skipped": "건너뜀",
+                 "refuted": "기준 미충족"}
 
 
 def load_report(path: Path) -> dict:
@@ -188,8 +189,10 @@ def load_report(path: Path) -> dict:
 def claim_status(cid: str, refs: list[TestRef], report: dict) -> tuple[str, list[tuple[TestRef, str]]]:
     """The status of one claim from the outcomes of its tests.
 
-    A claim is ``failed`` if any of its tests failed, ``passed`` if all of them ran
-    and passed, ``skipped`` if all that ran were skipped, otherwise ``not-run``.
+    A claim is ``failed`` if any of its tests failed, ``refuted`` if none failed and
+    one is an expected failure (``xfail(strict=True)``: its pre-registered criterion is
+    not met by the recorded data), ``passed`` if all of them ran and passed,
+    ``skipped`` if all that ran were skipped, otherwise ``not-run``.
     Parametrized tests count through every parametrization that ran.
     """
     outcomes: list[tuple[TestRef, str]] = []
@@ -201,6 +204,8 @@ def claim_status(cid: str, refs: list[TestRef], report: dict) -> tuple[str, list
             outcomes.append((ref, "not-run"))
         elif any(r["outcome"] == "failed" for r in runs):
             outcomes.append((ref, "failed"))
+        elif any(r["outcome"] == "xfailed" for r in runs):
+            outcomes.append((ref, "refuted"))
         elif all(r["outcome"] == "skipped" for r in runs):
             outcomes.append((ref, "skipped"))
         else:
@@ -210,6 +215,8 @@ def claim_status(cid: str, refs: list[TestRef], report: dict) -> tuple[str, list
         status = "not-run"
     elif "failed" in states:
         status = "failed"
+    elif "refuted" in states:
+        status = "refuted"
     elif all(s == "passed" for s in states):
         status = "passed"
     elif all(s == "skipped" for s in states):

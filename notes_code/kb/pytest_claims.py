@@ -7,7 +7,9 @@
   the test and the id;
 * after the run, writes ``reports/claims.json`` (atomically), merging with earlier
   runs so that running one claim does not forget the others: per test node id,
-  its claims, outcome, duration, commit and time.
+  its claims, outcome, duration, commit and time. An expected failure
+  (``@pytest.mark.xfail(strict=True)``: a pre-registered criterion that the recorded
+  data do not meet) is recorded as ``xfailed``.
 
 Loaded from ``tests/conftest.py`` with ``pytest_plugins``.
 """
@@ -107,6 +109,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     entry["duration"] += report.duration
     if report.failed:
         entry["outcome"] = "failed"
+    elif report.skipped and hasattr(report, "wasxfail") and entry["outcome"] != "failed":
+        entry["outcome"] = "xfailed"  # a registered criterion the recorded data do not meet
     elif report.skipped and report.when in ("setup", "call") and entry["outcome"] != "failed":
         entry["outcome"] = "skipped"
 

@@ -9,7 +9,7 @@ import re
 from notes_code.kb.claims import CLAIM_RE, STATUS_LABELS, ClaimIndex, claim_status
 
 # Plain glyphs that the CJK and Latin fonts have (emoji would need an emoji font).
-STATUS_ICONS = {"passed": "✓", "failed": "✗", "not-run": "○", "skipped": "–"}
+STATUS_ICONS = {"passed": "✓", "failed": "✗", "not-run": "○", "skipped": "–", "refuted": "≠"}
 
 
 def relative(target_uri: str, page_uri: str) -> str:

@@ -1,8 +1,8 @@
 r"""# Fig. 7 grids: success rate against sequence length, recorded as data
 
-A grid is the product inits × methods × lengths × seeds on one task, every other setting
-(learning rate, clipping threshold, $\alpha$, batch size, evaluation, budget) coming from a
-base `TrainConfig`. A cell trains at the fixed length $L$ (`min_length = max_length = L`).
+A grid (`notes_code.pascanu2013.grids`) is the product inits × methods × lengths × seeds on
+one task, every other setting coming from a base `TrainConfig`. A cell trains at the fixed
+length $L$ (`min_length = max_length = L`).
 Runs with the same seed share their initial weights and data across methods, so MSGD,
 MSGD-C and MSGD-CR are compared on identical problems. All cells of one length train as
 one batched model (`batched.run_batched`).
@@ -16,15 +16,21 @@ Writes are atomic (temporary file + `os.replace`) and happen whenever a run fini
 interrupted grid resumes from its recorded cells (and from the per-length checkpoints). A
 file that cannot be read or validated is reported and never used or overwritten without `force`.
 
+Every grid carries the **criteria** that decide its claims (`criteria.Criterion`), written
+into the definition and hashed with it, so a criterion cannot be changed after the data are
+in without changing the grid's identity. Restating criteria or deviations does not change
+any cell (cells are keyed by their `TrainConfig`), so `restate` rewrites a recorded file's
+stored configuration and hash without retraining, and notes the change in its provenance.
+
 Grids: `ci` (short sequences, a few minutes on 2 CPU cores, with its deviations from the
-paper listed), `fig7` (the paper's grid with a stated budget) and `fig7-cpu` (a reduced one).
+paper listed), `fig7` (the paper's grid with a stated budget), `fig7-cpu` (a reduced one)
+and the other tasks at the CI tier (`ci-torder3`, `ci-perm`, `ci-perm20`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import hashlib
 import json
 import math
 import os
@@ -35,7 +41,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -44,8 +49,10 @@ import torch
 from tqdm import tqdm
 
 from .batched import run_batched
+from .criteria import markdown, verdicts
+from .grids import GRIDS, Grid
 from .init import spectral_radius
-from .train import INITS, METHODS, TrainConfig, TrainResult
+from .train import TrainConfig, TrainResult
 
 SCHEMA = "pascanu2013-grid/1"
 OUTCOMES = ("success", "fail", "diverged")
@@ -57,89 +64,6 @@ CELL_FIELDS = ("init", "method", "length", "seed", "outcome", "updates", "final_
 
 class ResultsError(RuntimeError):
     r"""A results file that is unreadable, invalid, or belongs to another grid configuration."""
-
-
-@dataclass(frozen=True)
-class Grid:
-    r"""One experiment grid.
-
-    Attributes:
-        name: the grid's name (also the results file's stem).
-        description: what the grid shows.
-        base: every setting but init, method, length and seed (`max_updates` is the budget).
-        inits: initialisations (§4.1.1).
-        methods: `"MSGD"`, `"MSGD-C"`, `"MSGD-CR"`.
-        lengths: training (and test) lengths.
-        seeds: seeds per (init, method, length).
-        deviations: departures from the paper's protocol, stated with the results.
-    """
-
-    name: str
-    description: str
-    base: TrainConfig
-    inits: tuple[str, ...] = INITS
-    methods: tuple[str, ...] = METHODS
-    lengths: tuple[int, ...] = (50, 100, 150, 200)
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    deviations: tuple[str, ...] = ()
-
-    @property
-    def budget(self) -> int:
-        r"""Updates per run at most."""
-        return self.base.max_updates
-
-    def with_budget(self, budget: int) -> Grid:
-        r"""The same grid with another budget (a different configuration: new cell keys)."""
-        return dataclasses.replace(self, base=dataclasses.replace(self.base, max_updates=int(budget)))
-
-    def cells(self) -> list[TrainConfig]:
-        r"""Every run of the grid, length-major."""
-        return [dataclasses.replace(self.base, init=i, method=m, seed=s, min_length=L, max_length=L)
-                for L in self.lengths for i in self.inits for m in self.methods for s in self.seeds]
-
-    def groups(self) -> dict[int, list[TrainConfig]]:
-        r"""The cells by length: each list trains as one batched model."""
-        return {L: [c for c in self.cells() if c.min_length == L] for L in self.lengths}
-
-    def as_dict(self) -> dict[str, Any]:
-        r"""The configuration as JSON-ready data."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
-
-    def config_hash(self) -> str:
-        r"""Hash of `as_dict()` (16 hex digits)."""
-        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
-
-
-_EVAL = {"eval_size": 10_000, "screen_size": 1_000, "eval_chunk": 1_000, "success_error": 0.01}
-_SCREEN = ("the 10,000-sequence success test runs only when a 1,000-sequence pre-test (every "
-           "eval_every updates) has under 1% errors; the paper does not say how often it tested")
-GRIDS: dict[str, Grid] = {g.name: g for g in (
-    Grid("ci", "Temporal order at lengths 10-30 with a 10x learning rate: the exploding-gradient "
-         "effect of Fig. 7 in a few minutes on 2 CPU cores.",
-         TrainConfig(lr=0.1, max_updates=5_000, eval_every=250, **_EVAL), lengths=(10, 15, 20, 30),
-         deviations=("learning rate 0.1 (paper: 0.01): at 0.01 these short sequences rarely produce "
-                     "a gradient spike that derails MSGD within the budget",
-                     "lengths 10, 15, 20, 30 (paper: 50-200)",
-                     "budget 5,000 updates per run (paper: up to 5M)", _SCREEN)),
-    Grid("fig7", "Fig. 7: 3 inits x 3 methods x lengths 50-200 x 5 seeds, paper settings (for a GPU).",
-         TrainConfig(lr=0.01, max_updates=100_000, eval_every=100, **_EVAL),
-         deviations=("budget 100,000 updates per run (paper: up to 5M)", _SCREEN)),
-    Grid("fig7-cpu", "Reduced Fig. 7, paper settings at lengths 50 and 100: about 40 min on one CPU "
-         "core, 25 min with --workers 2.",
-         TrainConfig(lr=0.01, max_updates=20_000, eval_every=250, **_EVAL), lengths=(50, 100),
-         deviations=("lengths 50 and 100 only (paper: 50-200)",
-                     "budget 20,000 updates per run (paper: up to 5M)", _SCREEN)),
-    Grid("ci-torder3", "3-bit temporal order (8 classes) at the CI tier's settings.",
-         TrainConfig(task="torder3", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
-         lengths=(10, 20), seeds=(0, 1, 2),
-         deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
-                     "3 seeds, budget 5,000 updates per run", _SCREEN)),
-    Grid("ci-perm", "Random permutation (100 symbols) at the CI tier's settings.",
-         TrainConfig(task="perm", lr=0.1, max_updates=5_000, eval_every=250, **_EVAL),
-         lengths=(10, 20), seeds=(0, 1, 2),
-         deviations=("learning rate 0.1 (paper: 0.01)", "lengths 10 and 20 (paper: 50-200)",
-                     "3 seeds, budget 5,000 updates per run", _SCREEN)),
-)}
 
 
 def default_path(grid: str) -> Path:
@@ -364,6 +288,73 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
     return data
 
 
+_CELL_DEFINING = ("base", "inits", "methods", "lengths", "seeds")
+
+
+def restate(grid: Grid, path: Path | None = None, *, reason: str,
+            now: Callable[[], str] | None = None) -> dict[str, Any]:
+    r"""Store `grid`'s current configuration and hash in a recorded file without retraining.
+
+    Allowed only when what defines the cells (`base`, `inits`, `methods`, `lengths`, `seeds`)
+    is unchanged and every recorded cell belongs to the grid, i.e. when only the description,
+    the deviations or the criteria were restated. The file's provenance gets a `restated`
+    entry (old and new hash, reason, time); the cells are not touched.
+
+    Args:
+        grid: the grid as defined now.
+        path: the results file (default `default_path(grid.name)`).
+        reason: why the configuration was restated (kept in the file).
+        now: clock for the entry (tests).
+
+    Returns:
+        The data as written (unchanged if the hash already matches).
+
+    Raises:
+        ResultsError: a missing or invalid file, or one whose cells the new definition changes.
+    """
+    path = Path(path) if path is not None else default_path(grid.name)
+    data = load_results(path)
+    if data is None:
+        raise ResultsError(f"{path}: no results file to restate")
+    if data["config_hash"] == grid.config_hash():
+        return data
+    new = grid.as_dict()
+    changed = [k for k in _CELL_DEFINING if data["config"].get(k) != new[k]]
+    keys = {c.key() for c in grid.cells()}
+    if changed or not set(data["cells"]) <= keys:
+        raise ResultsError(f"{path}: the grid's cells changed ({changed or 'unknown cells'}); "
+                           "retrain instead of restating")
+    stamp = (now or (lambda: _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")))()
+    entry = {"from_hash": data["config_hash"], "to_hash": grid.config_hash(), "reason": reason,
+             "time": stamp, "git_commit": _git("rev-parse", "HEAD")}
+    data = {**data, "config": new, "config_hash": grid.config_hash(),
+            "provenance": {**data["provenance"],
+                           "restated": [*data["provenance"].get("restated", []), entry]}}
+    write_results(path, data)
+    return data
+
+
+def claim_report(grid: str, claim: str, path: Path | None = None) -> str:
+    r"""The registered criteria of `claim` judged on `grid`'s recorded cells, as Korean Markdown.
+
+    Args:
+        grid: the grid's name.
+        claim: the claim id.
+        path: the results file (default `default_path(grid)`).
+
+    Raises:
+        ResultsError: a missing file, one recorded under another definition, or no criterion.
+    """
+    g = GRIDS[grid]
+    data = load_results(Path(path) if path is not None else default_path(grid))
+    if data is None or data["config_hash"] != g.config_hash():
+        raise ResultsError(f"{grid}: no results recorded under the current definition")
+    found = verdicts(g.criteria, list(data["cells"].values()), claim, g.base.clip)
+    if not found:
+        raise ResultsError(f"{grid} registers no criterion for {claim}")
+    return markdown(found)
+
+
 def success_table(data: dict[str, Any]) -> list[dict[str, Any]]:
     r"""Success rate per (init, method, length), as rows of data for the docs.
 
@@ -390,16 +381,17 @@ def success_table(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def markdown_table(data: dict[str, Any]) -> str:
+def markdown_table(data: dict[str, Any], labels: tuple[str, str] = ("init", "method")) -> str:
     r"""A Markdown table: one row per (init, method), one column per length, `successes/runs`.
 
     Args:
         data: a results file's data.
+        labels: the headers of the first two columns (the notes pass Korean ones).
     """
     rows = success_table(data)
     lengths = sorted({r["length"] for r in rows})
     cells = {(r["init"], r["method"], r["length"]): f"{r['success']}/{r['runs']}" for r in rows}
-    lines = ["| init | method | " + " | ".join(f"T={L}" for L in lengths) + " |",
+    lines = [f"| {labels[0]} | {labels[1]} | " + " | ".join(f"T={L}" for L in lengths) + " |",
              "|---|---|" + "---|" * len(lengths)]
     for init, method in dict.fromkeys((r["init"], r["method"]) for r in rows):
         lines.append(f"| {init} | {method} | " + " | ".join(cells.get((init, method, L), "-")
@@ -407,5 +399,6 @@ def markdown_table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "default_path",
-           "load_results", "markdown_table", "provenance", "run_grid", "success_table", "write_results"]
+__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "claim_report",
+           "default_path", "load_results", "markdown_table", "provenance", "restate", "run_grid",
+           "success_table", "write_results"]

@@ -11,6 +11,7 @@ import torch
 from notes_code import experiments as cli
 from notes_code.pascanu2013 import experiments as ex
 from notes_code.pascanu2013.batched import run_batched
+from notes_code.pascanu2013.criteria import TANH, Cells, Criterion, evaluate, verdicts
 from notes_code.pascanu2013.experiments import (
     GRIDS,
     Grid,
@@ -153,6 +154,7 @@ def test_summary_and_cli(tmp_path, monkeypatch, capsys) -> None:
     rows = ex.success_table(load_results(out))
     assert len(rows) == 8 and all(r["runs"] == 1 and 0 <= r["rate"] <= 1 for r in rows)
     assert ex.markdown_table(load_results(out)).count("\n") == 5
+    assert ex.markdown_table(load_results(out), ("초기화", "방법")).startswith("| 초기화 | 방법 | T=10 |")
     assert cli.main(["list"]) == 0 and cli.main(["show", "tiny", "--out", str(out)]) == 0
     assert "T=12" in capsys.readouterr().out
     out.write_text("not json")
@@ -181,12 +183,6 @@ def _ci() -> dict:
     return data
 
 
-def _rate(data: dict, init: tuple[str, ...], method: str, length: int) -> float:
-    cells = [c for c in data["cells"].values()
-             if c["init"] in init and c["method"] == method and c["length"] == length]
-    return sum(c["outcome"] == "success" for c in cells) / len(cells)
-
-
 def test_ci_recorded_file_is_complete() -> None:
     """The recorded CI tier matches the current grid definition and carries its provenance."""
     data, grid = _ci(), GRIDS["ci"]
@@ -196,39 +192,39 @@ def test_ci_recorded_file_is_complete() -> None:
     assert prov["git_commit"] != "unknown" and prov["wall_time_s"] > 0 and prov["torch"]
 
 
-@pytest.mark.claim("pascanu2013/clipping-prevents-divergence")
-def test_ci_clipping_prevents_divergence() -> None:
-    """§3.2-§4.1.1 / Fig. 7 (CI tier, recorded): with clipping no run diverges and, with the tanh
-    inits at lengths 20 and 30, MSGD-C solves 20/20 runs where MSGD solves at most 1 of 10 per length.
-    Every failed tanh MSGD run at lengths >= 15 met a gradient spike (largest norm > 20 x the
-    threshold) that left W_rec with spectral radius > 2 (stuck at chance); MSGD-C met spikes too
-    (largest pre-clipping norm > 10) but every MSGD-C run ends with spectral radius < 2."""
-    data, grid = _ci(), GRIDS["ci"]
-    cells = list(data["cells"].values())
-    assert all(c["outcome"] != "diverged" for c in cells if c["method"] != "MSGD")
-    tanh = ("basic_tanh", "smart_tanh")
-    for L in (20, 30):
-        assert _rate(data, tanh, "MSGD", L) <= 0.1 and _rate(data, tanh, "MSGD-C", L) == 1.0
-    for L in grid.lengths[1:]:
-        msgd = [c for c in cells if c["init"] in tanh and c["method"] == "MSGD" and c["length"] == L]
-        assert all(c["max_grad_norm"] > 20 and c["rho_final"] > 2 for c in msgd if c["outcome"] == "fail")
-        clipped = [c for c in cells if c["init"] in tanh and c["method"] == "MSGD-C" and c["length"] == L]
-        assert max(c["max_grad_norm"] for c in clipped) > 10
-        assert all(c["rho_final"] < 2 for c in clipped)
+def _recorded(grid: str) -> tuple[dict, Grid]:
+    """A recorded grid whose stored definition (criteria included) is the current one."""
+    data, g = load_results(default_path(grid)), GRIDS[grid]
+    assert data is not None, f"{grid}: no recorded results (make reproduce GRID={grid})"
+    assert data["config_hash"] == g.config_hash(), f"{grid}: recorded under another definition"
+    assert set(data["cells"]) == {c.key() for c in g.cells()}
+    return data, g
+
+
+def _verdicts(grid: str, claim: str) -> list:
+    data, g = _recorded(grid)
+    found = verdicts(g.criteria, list(data["cells"].values()), claim, g.base.clip)
+    assert found, f"{grid} registers no criterion for {claim}"
+    return found
+
+
+@pytest.mark.claim("pascanu2013/clipping-rescues-exploding-runs")
+def test_ci_recorded_clipping_rescues_exploding_runs() -> None:
+    """§3.2, §4.1.1 (CI tier, recorded): the `ci` grid's registered criteria for this claim hold:
+    tanh MSGD-C solves more runs than MSGD at lengths 20-30 (two-sided Fisher p < 0.05), and every
+    failed tanh MSGD run there met a gradient spike (>= 10x the threshold) and ends with
+    rho(W_rec) > 1 and an error near chance: stuck, not diverged."""
+    for v in _verdicts("ci", "pascanu2013/clipping-rescues-exploding-runs"):
+        assert v.met, v.detail
 
 
 @pytest.mark.claim("pascanu2013/clipping-matters-more-with-length")
-def test_ci_clipping_matters_more_with_length() -> None:
-    """§4.1.1: "As the length of the sequence increases, using clipping becomes more important to
-    achieve a better success rate". CI tier (recorded, tanh inits, 10 runs per length): the gap
-    success(MSGD-C) - success(MSGD) never shrinks from one length to the next and grows by at least
-    0.5 from the shortest length, where MSGD solves every run."""
-    data, grid = _ci(), GRIDS["ci"]
-    tanh = ("basic_tanh", "smart_tanh")
-    gap = [_rate(data, tanh, "MSGD-C", L) - _rate(data, tanh, "MSGD", L) for L in grid.lengths]
-    assert all(b >= a for a, b in zip(gap, gap[1:], strict=False))
-    assert gap[-1] >= gap[0] + 0.5
-    assert _rate(data, tanh, "MSGD", grid.lengths[0]) == 1.0
+def test_ci_recorded_clipping_matters_more_with_length() -> None:
+    """§4.1.1 "As the length of the sequence increases, using clipping becomes more important"
+    (CI tier, recorded): the registered criteria hold: the MSGD-C - MSGD gap is larger at length 30
+    than at 10, and tanh MSGD solves more runs at 10 than at 30 (Fisher p < 0.05)."""
+    for v in _verdicts("ci", "pascanu2013/clipping-matters-more-with-length"):
+        assert v.met, v.detail
 
 
 def test_ci_cells_reproduce() -> None:
@@ -256,37 +252,167 @@ def test_ci_cells_reproduce() -> None:
                 assert (r.final_error, r.max_grad_norm) == (cell["final_error"], cell["max_grad_norm"])
 
 
-@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-helps")
-def test_fig7_cpu_recorded_result() -> None:
-    """Fig. 7 at the paper's settings (reduced: lengths 50 and 100, 20,000-update budget, recorded):
-    no plain MSGD run and no sigmoid-init run solves temporal order, while clipping (MSGD-C/CR)
-    solves some runs of both tanh inits at both lengths."""
-    data = load_results(default_path("fig7-cpu"))
-    assert data["config_hash"] == GRIDS["fig7-cpu"].config_hash()
-    assert len(data["cells"]) == len(GRIDS["fig7-cpu"].cells())
+
+
+@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-effect")
+@pytest.mark.xfail(strict=True, reason="registered criterion not met by the recorded fig7-cpu grid: "
+                   "tanh MSGD-C 4/20 vs MSGD 0/20, two-sided Fisher p = 0.106")
+def test_fig7_cpu_recorded_clipping_effect() -> None:
+    """Fig. 7, §4.1.1 at the paper's settings (reduced: lengths 50 and 100, 20,000 updates,
+    recorded): the registered criterion "tanh MSGD-C solves more runs than MSGD, Fisher p < 0.05".
+    The recorded data do not meet it (strict xfail: if they ever do, this fails and the claim
+    must be updated)."""
+    (v,) = _verdicts("fig7-cpu", "pascanu2013/fig7-cpu-clipping-effect")
+    assert v.met, v.detail
+
+
+@pytest.mark.claim("pascanu2013/fig7-cpu-omega-effect")
+def test_fig7_cpu_recorded_omega_effect() -> None:
+    """Fig. 7, §3.3 (reduced grid, recorded): with basic tanh every success is MSGD-CR's: MSGD-CR
+    solves more runs than MSGD-C (registered criterion, Fisher p < 0.05), and no MSGD or sigmoid
+    run succeeds at all."""
+    (v,) = _verdicts("fig7-cpu", "pascanu2013/fig7-cpu-omega-effect")
+    assert v.met, v.detail
+    data, _ = _recorded("fig7-cpu")
     assert data["provenance"]["git_dirty"] is False
     cells = list(data["cells"].values())
-    assert not any(c["outcome"] == "success" for c in cells if c["method"] == "MSGD")
-    assert not any(c["outcome"] == "success" for c in cells if c["init"] == "sigmoid")
-    for init in ("basic_tanh", "smart_tanh"):
-        for length in (50, 100):
-            clipped = [c for c in cells if c["init"] == init and c["length"] == length
-                       and c["method"] in ("MSGD-C", "MSGD-CR")]
-            assert any(c["outcome"] == "success" for c in clipped)
+    assert not any(c["outcome"] == "success" for c in cells
+                   if c["method"] == "MSGD" or c["init"] == "sigmoid")
 
 
-@pytest.mark.claim("pascanu2013/permutation-needs-regularizer")
-def test_permutation_recorded_result() -> None:
-    """§4.1.2 (random permutation, the hardest task; CI-tier settings, recorded): at length 20 the
-    regularised MSGD-CR solves all 6 tanh-init runs, while MSGD and MSGD-C each solve fewer than 3."""
-    data = load_results(default_path("ci-perm"))
-    assert data["config_hash"] == GRIDS["ci-perm"].config_hash()
-    assert data["provenance"]["git_dirty"] is False
-    tanh = ("basic_tanh", "smart_tanh")
+@pytest.mark.claim("pascanu2013/permutation-omega-helps")
+def test_permutation_recorded_omega_helps() -> None:
+    """§4.1.2 random permutation (CI-tier settings, length 20, 10 seeds per tanh init, recorded in
+    `ci-perm20`): the registered criterion "MSGD-CR solves more runs than MSGD-C, Fisher p < 0.05"
+    holds; the 3-seed `ci-perm` cells at length 20 are re-found in it with the same outcomes."""
+    (v,) = _verdicts("ci-perm20", "pascanu2013/permutation-omega-helps")
+    assert v.met, v.detail
+    big, _ = _recorded("ci-perm20")
+    small, _ = _recorded("ci-perm")
+    shared = [k for k in small["cells"] if k in big["cells"]]
+    assert len(shared) == 18  # tanh inits x 3 methods x seeds 0-2 at length 20
+    # float32 sums over a batch of a different size round differently, so update counts may
+    # differ (one of 18 does: 500 vs 1,000); the outcomes must not.
+    assert [big["cells"][k]["outcome"] for k in shared] == [small["cells"][k]["outcome"] for k in shared]
+    assert sum(big["cells"][k]["updates"] == small["cells"][k]["updates"] for k in shared) >= 17
 
-    def solved(method: str) -> int:
-        return sum(c["outcome"] == "success" for c in data["cells"].values()
-                   if c["init"] in tanh and c["method"] == method and c["length"] == 20)
 
-    assert solved("MSGD-CR") == 6
-    assert solved("MSGD") < 3 and solved("MSGD-C") < 3
+# ----------------------------------------------------------------- retrained from code (small tier)
+def _retrain(grid: str, lengths: tuple[int, ...], inits: tuple[str, ...], methods: tuple[str, ...],
+             seeds: tuple[int, ...], budget: int) -> list[dict]:
+    """Train a subset of a grid's cells from code (one thread, shortened budget) as cell records."""
+    base = dataclasses.replace(GRIDS[grid].base, max_updates=budget)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = []
+        for L in lengths:
+            cfgs = [dataclasses.replace(base, init=i, method=m, seed=s, min_length=L, max_length=L)
+                    for i in inits for m in methods for s in seeds]
+            out += [ex.cell_record(r, {"git_commit": "test", "device": "cpu"}) for r in run_batched(cfgs)]
+    finally:
+        torch.set_num_threads(threads)
+    return out
+
+
+@pytest.fixture(scope="module")
+def ci_small() -> list[dict]:
+    """CI-tier cells trained now: tanh inits, MSGD and MSGD-C, seeds 0-2, lengths 10 and 20,
+    at most 1,000 updates."""
+    return _retrain("ci", (10, 20), TANH, ("MSGD", "MSGD-C"), (0, 1, 2), 1_000)
+
+
+def _criterion(grid: str, claim: str, kind: str) -> Criterion:
+    return next(c for c in GRIDS[grid].criteria if c.claim == claim and c.kind == kind)
+
+
+@pytest.mark.slow
+@pytest.mark.claim("pascanu2013/clipping-rescues-exploding-runs", "pascanu2013/fig7-cpu-clipping-effect")
+def test_retrained_clipping_rescues_exploding_runs(ci_small) -> None:
+    """§3.2, §4.1.1, retrained from code (CI tier, length 20, 6 runs per method, 1,000 updates):
+    MSGD-C solves more runs than MSGD (Fisher p < 0.05), and the MSGD failures are spikes that
+    left rho(W_rec) > 1 with the error near chance (the `ci` grid's registered criteria). Fails
+    if the trainer stops clipping."""
+    claim = "pascanu2013/clipping-rescues-exploding-runs"
+    for kind in ("more-successes", "failures-exploded"):
+        v = evaluate(_criterion("ci", claim, kind), ci_small)
+        assert v.met, v.detail
+
+
+@pytest.mark.slow
+@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length")
+def test_retrained_clipping_matters_more_with_length(ci_small) -> None:
+    """§4.1.1, retrained from code (CI tier, lengths 10 and 20): the MSGD-C - MSGD gap grows from
+    length 10 to 20 and MSGD solves more runs at 10 than at 20 (the registered criteria with the
+    long length moved to 20)."""
+    claim = "pascanu2013/clipping-matters-more-with-length"
+    gap = dataclasses.replace(_criterion("ci", claim, "gap-grows"), at=(10, 20))
+    worse = _criterion("ci", claim, "more-successes")
+    worse = dataclasses.replace(worse, b=worse.b.at(20))
+    for v in (evaluate(gap, ci_small), evaluate(worse, ci_small)):
+        assert v.met, v.detail
+
+
+@pytest.mark.slow
+@pytest.mark.claim("pascanu2013/fig7-cpu-omega-effect")
+def test_retrained_omega_rescues_vanishing_runs() -> None:
+    """§3.3, retrained from code: where the gradient vanishes rather than explodes (sigmoid init,
+    CI tier, length 10, 5 seeds, 1,000 updates; clipping alone solves nothing there) MSGD-CR solves
+    more runs than MSGD-C, the direction of the basic-tanh Omega effect in the reduced Fig. 7.
+    Fails if the trainer drops Omega."""
+    cells = _retrain("ci", (10,), ("sigmoid",), ("MSGD-C", "MSGD-CR"), tuple(range(5)), 1_000)
+    cr = _criterion("fig7-cpu", "pascanu2013/fig7-cpu-omega-effect", "more-successes")
+    v = evaluate(dataclasses.replace(cr, a=Cells(("MSGD-CR",), ("sigmoid",)),
+                                     b=Cells(("MSGD-C",), ("sigmoid",))), cells)
+    assert v.difference.a_better and v.difference.b.k == 0, v.detail
+
+
+@pytest.mark.slow
+@pytest.mark.claim("pascanu2013/permutation-omega-helps")
+def test_retrained_permutation_omega_helps() -> None:
+    """§4.1.2, retrained from code (random permutation, length 20, tanh inits, seeds 0-2, 1,000
+    updates): MSGD-CR solves more runs than MSGD-C (the registered criterion). Fails if the
+    trainer drops Omega."""
+    cells = _retrain("ci-perm20", (20,), TANH, ("MSGD-C", "MSGD-CR"), (0, 1, 2), 1_000)
+    v = evaluate(GRIDS["ci-perm20"].criteria[0], cells)
+    assert v.met, v.detail
+
+
+def test_criteria_are_part_of_the_grid_hash() -> None:
+    """A criterion is registered with its grid: changing one (its threshold, its cells) changes the
+    grid's hash, so a recorded file cannot be re-judged quietly under a new criterion."""
+    grid = GRIDS["ci"]
+    crit = grid.criteria[0]
+    for changed in (dataclasses.replace(crit, alpha=0.1), dataclasses.replace(crit, a=crit.a.at(30)),
+                    dataclasses.replace(crit, statement=crit.statement + ".")):
+        other = dataclasses.replace(grid, criteria=(changed, *grid.criteria[1:]))
+        assert other.config_hash() != grid.config_hash()
+        assert {c.key() for c in other.cells()} == {c.key() for c in grid.cells()}  # same cells
+    assert dataclasses.replace(grid, criteria=()).config_hash() != grid.config_hash()
+
+
+def test_restate_keeps_cells_and_refuses_new_cells(tmp_path) -> None:
+    """Restating criteria or deviations rewrites the stored definition and hash (with a provenance
+    entry) and keeps every cell; a definition that changes the cells is refused, file untouched."""
+    out = tmp_path / "tiny.json"
+    data = _run(tmp_path)
+    crit = Criterion("pascanu2013/permutation-omega-helps", "more-successes", "x", "x",
+                     Cells(("MSGD-C",), ("sigmoid",)), Cells(("MSGD",), ("sigmoid",)))
+    restated = dataclasses.replace(TINY, criteria=(crit,), deviations=("new",))
+    new = ex.restate(restated, out, reason="test", now=lambda: "T")
+    assert new["cells"] == data["cells"] and new["config_hash"] == restated.config_hash()
+    assert new["provenance"]["restated"][-1]["from_hash"] == TINY.config_hash()
+    assert load_results(out) == new
+    _run(tmp_path, grid=restated)  # the runner accepts the restated file and trains nothing new
+    before = out.read_bytes()
+    with pytest.raises(ResultsError, match="retrain"):
+        ex.restate(TINY.with_budget(30), out, reason="test")
+    assert out.read_bytes() == before
+
+
+def test_recorded_deviations_name_omega_form_and_alpha_scale() -> None:
+    """Every recorded grid states Omega's x-form (not the code's h-form) and that alpha = 4 multiplies
+    the mean over steps (T times weaker than under eq. 9's sum)."""
+    for name in ("ci", "fig7-cpu", "ci-perm", "ci-perm20", "ci-torder3", "fig7"):
+        devs = " ".join(GRIDS[name].deviations)
+        assert "x-form" in devs and "h_k" in devs and "T times stronger" in devs, name

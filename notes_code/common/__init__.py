@@ -1,0 +1,1 @@
+"""Shared experiment layer: statistics used by the experiment claims of every paper."""
