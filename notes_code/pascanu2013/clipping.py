@@ -160,35 +160,18 @@ def grad_norm(parameters: TensorOrTensors, norm_type: float = 2.0) -> Tensor:
     return _norm(grads, p)[0]
 
 
-def _clip_(grads: list[Tensor], measured: tuple[Tensor, tuple[float, float] | None],
-           max_norm: float, p: float, error_if_nonfinite: bool, eps: float) -> Tensor:
-    """Algorithm 1 on `grads`, given their `_norm`."""
-    total, parts = measured
-    # host sync: warning / raising / leaving non-finite gradients untouched is decided on the
-    # host (torch avoids the sync by multiplying a clamped factor in, which writes NaN)
-    total_f = float(total)
-    if not math.isfinite(total_f) and parts is None:
-        if error_if_nonfinite:
-            raise RuntimeError(
-                f"The total norm of order {p} for gradients from `parameters` "
-                "is non-finite, so it cannot be clipped. To leave the gradients unchanged "
-                "instead (with a warning), set `error_if_nonfinite=False`"
-            )
-        warnings.warn(
-            f"gradient norm is {total_f}; gradients were left unchanged", RuntimeWarning,
-            stacklevel=3,
-        )
-        return total
-    if math.isinf(max_norm) or not total_f >= max_norm:
-        return total
-    if parts is not None and math.isinf(total_f):
+def _rescale_(grads: list[Tensor], total: float, parts: tuple[float, float] | None,
+              max_norm: float, eps: float) -> None:
+    """Algorithm 1 on finite `grads` whose `_norm` is `total` (`parts`: its scaled form)."""
+    if math.isinf(max_norm) or not total >= max_norm:
+        return
+    if parts is not None and math.isinf(total):
         m, r = parts  # finite gradients whose norm exceeds the float range
         scale = (max_norm / m) / r
     else:
-        denom = total_f + eps
+        denom = total + eps
         scale = max_norm / denom if denom > 0 else 0.0  # 0/0: all-zero gradients, threshold 0
     _scale_(grads, min(scale, 1.0))
-    return total
 
 
 def clip_grad_norm_(
@@ -223,7 +206,22 @@ def clip_grad_norm_(
     grads = _grads_of(_materialise(parameters))
     if not grads:
         return torch.tensor(0.0, dtype=torch.float64)
-    return _clip_(grads, _norm(grads, p), max_norm, p, error_if_nonfinite, eps)
+    total, parts = _norm(grads, p)
+    # host sync: warning / raising / leaving non-finite gradients untouched is decided on the
+    # host (torch avoids the sync by multiplying a clamped factor in, which writes NaN)
+    total_f = float(total)
+    if not math.isfinite(total_f) and parts is None:
+        if error_if_nonfinite:
+            raise RuntimeError(
+                f"The total norm of order {p} for gradients from `parameters` "
+                "is non-finite, so it cannot be clipped. To leave the gradients unchanged "
+                "instead (with a warning), set `error_if_nonfinite=False`"
+            )
+        warnings.warn(f"gradient norm is {total_f}; gradients were left unchanged",
+                      RuntimeWarning, stacklevel=2)
+        return total
+    _rescale_(grads, total_f, parts, max_norm, eps)
+    return total
 
 
 def clip_grad_value_(parameters: TensorOrTensors, clip_value: float) -> None:
@@ -321,12 +319,12 @@ def clip_grad_norm_with_fallback_(
     if not any(q is W_rec for q in params):
         raise ValueError("W_rec must be one of `parameters`")
     grads = _grads_of(params)
-    measured = _norm(grads, p) if grads else (torch.tensor(0.0, dtype=torch.float64), None)
-    total = measured[0]
+    if not grads:
+        return torch.tensor(0.0, dtype=torch.float64)
+    total, parts = _norm(grads, p)
     total_f = float(total)  # host sync: the released code's branch is taken on the host
     if math.isfinite(total_f) and total_f <= fallback_threshold:
-        if grads:
-            _clip_(grads, measured, max_norm, p, False, eps)
+        _rescale_(grads, total_f, parts, max_norm, eps)
         return total
     with torch.no_grad():
         for q in params:

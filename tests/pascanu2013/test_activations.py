@@ -50,3 +50,12 @@ def test_activation_fn_and_errors() -> None:
                lambda a: derivative_from_output(x, a)):
         with pytest.raises(ValueError, match="relu"):
             fn("relu")
+
+
+def test_derivative_from_output_allocates_by_default() -> None:
+    """The default (as in the forward pass of eq. 2, where h is still needed) leaves h intact."""
+    for act in ACTIVATIONS:
+        h = torch.tensor([0.25, -0.5], dtype=torch.float64)
+        out = derivative_from_output(h, act)
+        assert torch.equal(h, torch.tensor([0.25, -0.5], dtype=torch.float64))
+        assert out.dtype == h.dtype and out.data_ptr() != h.data_ptr()

@@ -494,3 +494,38 @@ def test_temporal_clipping_matches_loop(seed: int, scale: float, c: float) -> No
     assert not torch.allclose(p.grad, clipped, rtol=1e-3, atol=0)
     with pytest.raises(ValueError, match="T, T"):
         clip_temporal_contributions_(torch.ones(3), c)
+
+
+def test_grad_norm_without_gradients() -> None:
+    """No gradients (an empty iterable, or only None grads): the norm is a float64 zero."""
+    for params in ([], [torch.zeros(2, requires_grad=True)], iter([])):
+        out = grad_norm(params)
+        assert out.dtype == torch.float64 and float(out) == 0.0
+
+
+def test_fallback_boundary_and_messages() -> None:
+    """Released code's guard: the fallback triggers for norms strictly above 1e10 (the default);
+    a norm of exactly 1e10 is clipped as usual. A parameter without a gradient is left alone,
+    no gradients at all means no fallback, and each bad argument is named in its error."""
+    for value, fell in ((1e10, False), (1e10 + 0.5, True)):
+        W_rec = torch.ones(1, dtype=torch.float64, requires_grad=True)
+        other = torch.ones(1, dtype=torch.float64, requires_grad=True)
+        W_rec.grad = torch.tensor([value], dtype=torch.float64)
+        total = clip_grad_norm_with_fallback_([other, W_rec], W_rec, 1.0, eps=0.0)
+        assert float(total) == value and other.grad is None
+        expected = 0.02 if fell else 1.0
+        assert float(W_rec.grad) == pytest.approx(expected, rel=1e-12)
+    W_rec = torch.ones(2, requires_grad=True)
+    total = clip_grad_norm_with_fallback_([W_rec], W_rec, 1.0)
+    assert float(total) == 0.0 and total.dtype == torch.float64 and W_rec.grad is None
+    ps = _grad_set()
+    for kw, name in (({"max_norm": -1.0}, "max_norm"), ({"fallback_threshold": -1.0}, "fallback_threshold")):
+        args = {"max_norm": 1.0, **kw}
+        with pytest.raises(ValueError, match=f"^{name} must be"):
+            clip_grad_norm_with_fallback_(ps, ps[0], **args)
+    with pytest.raises(ValueError, match="^W_rec must be one of"):
+        clip_grad_norm_with_fallback_(ps[1:], ps[0], 1.0)
+    with pytest.raises(ValueError, match="^max_norm must be"):
+        clip_grad_norm_(ps, -1.0)
+    with pytest.raises(ValueError, match="^clip_value must be"):
+        clip_grad_value_(ps, -1.0)
