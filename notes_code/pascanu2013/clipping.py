@@ -129,7 +129,7 @@ def _scale_(grads: list[Tensor], scale: float) -> None:
     that rounding would be coarse (narrow dtypes, or a subnormal scale factor)."""
     for g in grads:
         info = torch.finfo(g.dtype)
-        if g.dtype not in _NARROW and (scale == 0.0 or scale >= info.tiny):
+        if g.dtype not in _NARROW and not 0.0 < scale < info.tiny:
             g.mul_(scale)
             continue
         exact = g.to(torch.float64) * scale

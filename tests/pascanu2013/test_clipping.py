@@ -326,6 +326,11 @@ HOSTILE = {
 }
 
 
+NONFINITE_MESSAGE = re.escape(
+    "is non-finite, so it cannot be clipped. To leave the gradients unchanged instead (with a "
+    "warning), set `error_if_nonfinite=False`")
+
+
 def _make(grads: list) -> list[torch.Tensor]:
     ps = []
     for g in grads:
@@ -365,9 +370,9 @@ def test_hostile_gradients(case: str, as_generator: bool) -> None:
         assert all(torch.equal(p.grad, b) for p, b in zip(ps, before, strict=True))
         return
     if outcome == "nonfinite":
-        with pytest.raises(RuntimeError, match="non-finite"):
+        with pytest.raises(RuntimeError, match=NONFINITE_MESSAGE):
             clip_grad_norm_(list(ps), max_norm, norm_type, error_if_nonfinite=True)
-        with pytest.warns(RuntimeWarning, match="left unchanged"):
+        with pytest.warns(RuntimeWarning, match="gradients were left unchanged"):
             total = clip_grad_norm_(arg, max_norm, norm_type, **kw)
         assert not math.isfinite(float(total))
         for p, b in zip(ps, before, strict=True):
@@ -395,6 +400,10 @@ def test_hostile_gradients(case: str, as_generator: bool) -> None:
         new = _ref_norm(after.tolist(), norm_type)
         narrow = any(p.grad.dtype in (F16, BF16) for p in ps)
         assert new <= max_norm * (1 + (0 if narrow else 1e-6))  # never above the threshold
+        if not narrow:  # Algorithm 1's length, max_norm * ||g|| / (||g|| + eps), to float precision
+            eps = kw.get("eps", 1e-6)
+            expected = max_norm if math.isinf(ref) else max_norm * ref / (ref + eps)
+            assert new == pytest.approx(expected, rel=1e-6)
         assert new >= 0.98 * max_norm if len(values) <= 3 else new > 0
         # direction kept: a positive multiple of the original gradient (up to the dtype's rounding)
         big = orig.abs() >= orig.abs().max() * 1e-2
@@ -529,3 +538,23 @@ def test_fallback_boundary_and_messages() -> None:
         clip_grad_norm_(ps, -1.0)
     with pytest.raises(ValueError, match="^clip_value must be"):
         clip_grad_value_(ps, -1.0)
+
+
+@pytest.mark.parametrize("dtype", [F16, BF16])
+@pytest.mark.parametrize("values,max_norm", [([3.0, 4.0], 2.5), ([3.0, 4.0, 0.1], 1.0),
+                                             ([6e4, -6e4, 7.0], 3.0)])
+def test_narrow_dtypes_round_towards_zero(dtype: torch.dtype, values: list[float],
+                                          max_norm: float) -> None:
+    """Algorithm 1 in float16 / bfloat16: each clipped entry is the representable value nearest
+    to the exact max_norm/||g|| * g_i on the side of zero (so the clipped norm cannot exceed the
+    threshold through rounding), and exactly representable products are kept as they are."""
+    p = torch.zeros(len(values), dtype=dtype, requires_grad=True)
+    p.grad = torch.tensor(values, dtype=dtype)
+    g = p.grad.double().clone()
+    total = clip_grad_norm_(p, max_norm, eps=0.0)
+    exact = g * (max_norm / float(total))
+    after = p.grad.double()
+    assert bool((after.abs() <= exact.abs()).all())
+    away = torch.nextafter(p.grad, torch.full_like(p.grad, math.inf) * torch.sign(p.grad)).double()
+    assert bool((away.abs() > exact.abs()).all())  # the next value out is past the exact one
+    assert float(torch.linalg.vector_norm(after)) <= max_norm
