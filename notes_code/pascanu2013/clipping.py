@@ -115,8 +115,7 @@ def _norm(grads: list[Tensor], p: float) -> tuple[Tensor, tuple[float, float] | 
     # scaled measurement is needed has to be decided here
     if not math.isinf(float(total)):
         return total, None
-    m = float(torch.stack([torch.linalg.vector_norm(g.detach(), math.inf, dtype=acc).to(device)
-                           for g in grads]).max())
+    m = max(float(g.detach().abs().max()) if g.numel() else 0.0 for g in grads)  # exact in any dtype
     if not math.isfinite(m):
         return total, None  # an infinite (or NaN) entry: the norm is really non-finite
     scaled = [torch.linalg.vector_norm(g.detach().to(acc) / m, p).to(device) for g in grads]

@@ -304,6 +304,8 @@ HOSTILE = {
     "float16_rounding": ([_t([3.0, 4.0, 1e-3], F16)], 1.0, 2.0, {"eps": 0.0}, "clipped"),
     "overflow_float64": ([_t([1e200, 1e200], F64)], 1.0, 2.0, {}, "clipped"),
     "beyond_float64_range": ([_t([1e308, 1e308], F64), _t([1.0], F64)], 1.0, 2.0, {}, "clipped"),
+    "beyond_float64_range_norm_1": ([_t([1e308, -1e308], F64)], 1.0, 1.0, {}, "clipped"),
+    "beyond_float64_range_norm_3": ([_t([1e308, 1e308], F64)], 1.0, 3.0, {}, "clipped"),
     "tiny_scale_float32": ([_t([1e38, 1e38])], 1e-3, 2.0, {}, "clipped"),
     "mixed_dtypes": ([_t([3e4], F16), _t([1e38]), _t([1e100, -2.0], F64), _t([1.0], BF16)],
                      2.0, 2.0, {}, "clipped"),
@@ -347,8 +349,12 @@ def _ref_norm(values: list[float], p: float) -> float:
     if p == math.inf:
         return max(a)
     if p == 1.0:
-        return math.fsum(a)
-    return math.hypot(*a)
+        m = max(a)
+        return m * math.fsum(v / m for v in a) if m else 0.0  # (m * finite: inf beyond the range)
+    if p == 2.0:
+        return math.hypot(*a)
+    m = max(a)
+    return m * math.fsum((v / m) ** p for v in a) ** (1 / p) if m else 0.0
 
 
 @pytest.mark.claim("pascanu2013/clipping-nonfinite")
@@ -558,3 +564,12 @@ def test_narrow_dtypes_round_towards_zero(dtype: torch.dtype, values: list[float
     away = torch.nextafter(p.grad, torch.full_like(p.grad, math.inf) * torch.sign(p.grad)).double()
     assert bool((away.abs() > exact.abs()).all())  # the next value out is past the exact one
     assert float(torch.linalg.vector_norm(after)) <= max_norm
+
+
+def test_accumulator_dtype() -> None:
+    """The norm is accumulated in float64, except on Apple mps, which has no float64."""
+    from notes_code.pascanu2013.clipping import _acc_dtype
+
+    assert _acc_dtype(torch.device("cpu")) == torch.float64
+    assert _acc_dtype(torch.device("cuda", 0)) == torch.float64
+    assert _acc_dtype(torch.device("mps")) == torch.float32
