@@ -34,6 +34,7 @@ from .clipping import (
     clip_grad_norm_,
     clip_grad_norm_with_fallback_,
     clip_grad_value_,
+    clip_temporal_contributions_,
     grad_norm,
 )
 from .dynamics import (
@@ -107,6 +108,7 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_norm_with_fallback_",
     "clip_grad_value_",
+    "clip_temporal_contributions_",
     "derivative_from_output",
     "descend",
     "error_surface",

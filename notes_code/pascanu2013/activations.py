@@ -97,7 +97,7 @@ def derivative_from_output(h: Tensor, activation: Activation, inplace: bool = Fa
     if activation == "tanh":
         if inplace:
             return h.square_().neg_().add_(1.0)  # 1 - h^2
-        return torch.addcmul(torch.ones((), dtype=h.dtype, device=h.device), h, h, value=-1.0)
+        return torch.addcmul(h.new_ones(()), h, h, value=-1.0)
     if activation == "sigmoid":
         if inplace:
             return h.sub_(h.square())  # h - h^2

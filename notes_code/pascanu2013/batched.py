@@ -14,7 +14,9 @@ so run $k$ follows exactly the trajectory of `train.run(configs[k])`:
   with every element-wise pass fused into the loops over $t$ (no loop over runs);
 * $\Omega$ and $\partial^+\Omega/\partial\mathbf{W}_{rec}$ in closed form per run (as
   `regularized_training.loss_and_grads`), weighted by each run's $\alpha$ (0 unless MSGD-CR);
-* one gradient norm per run, Algorithm 1 and the released code's fallback per run;
+* one gradient norm per run (accumulated in float64, so finite gradients have a finite norm),
+  Algorithm 1 ($\ge$ the threshold: rescale) and the released code's fallback per run; no
+  step that would write a NaN or Inf into a weight is applied;
 * divergence, success and budget per run: a finished run is frozen and dropped from the batch.
 
 Sigmoid and tanh runs mix in one batch (see `coefficients`). The code is device-agnostic
@@ -40,7 +42,7 @@ from .train import DTYPES, TrainConfig, TrainResult, _row, atomic_save, eval_pla
 SHARED = ("task", "n_hidden", "min_length", "max_length", "batch_size", "length_seed", "eval_every",
           "eval_size", "screen_size", "eval_chunk", "success_error", "dtype")
 NAMES = ("W_in", "W_rec", "b", "W_out", "b_out")
-ACC = ("loss", "omega", "n", "grad_norm", "n_fallback")
+ACC = ("loss", "omega", "n", "grad_norm", "n_fallback", "n_clipped")
 
 
 def check_batchable(configs: list[TrainConfig]) -> None:
@@ -117,8 +119,9 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         workspace: a dict kept between calls for the scratch buffers.
 
     Returns:
-        Per-run `(K,)` tensors: `loss`, `omega`, `norm` (before clipping), `fell_back` and `ok`
-        (false: the run diverged and was not updated).
+        Per-run `(K,)` tensors: `loss`, `omega`, `norm` (float64, before clipping), `fell_back`,
+        `clipped` (Algorithm 1 rescaled the gradient) and `ok` (false: the run diverged and was
+        not updated).
     """
     ws = {} if workspace is None else workspace
     W_rec, W_out = P["W_rec"], P["W_out"]
@@ -157,7 +160,10 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
     count = mask.sum((0, 2)).clamp_min(1).to(U.dtype)  # (K,)
     omega = torch.where(mask, (r - 1.0).square(), torch.zeros_like(r)).sum((0, 2)) / count
     coef = torch.where(mask, 4.0 * (r - 1.0) / den, torch.zeros_like(r))
-    coef = coef.mul_((co["alpha"] / count).view(1, -1, 1)).unsqueeze(-1)  # (T, K, B, 1)
+    # runs with alpha = 0 (MSGD, MSGD-C) get exactly no Omega term, even where Omega is NaN
+    # (float32 ||delta||^2 overflowing): NaN * 0 would otherwise leak into their W_rec gradient
+    coef = torch.where((co["alpha"] != 0).view(1, -1, 1), coef * (co["alpha"] / count).view(1, -1, 1),
+                       torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
     # gradients: dE/dW_rec + alpha dOmega/dW_rec = sum_k delta_{k+1}^T (h_k + alpha c_k v_k sigma'(x_k))
     g = {"W_in": U.new_zeros(K, n, U.shape[-1]), "W_rec": U.new_zeros(K, n, n), "b": D.sum((0, 2)),
          "W_out": torch.bmm(dZ.transpose(1, 2), H[T]), "b_out": dZ.sum(1)}
@@ -168,9 +174,11 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         Dt = D[t].transpose(1, 2)  # (K, n, B)
         g["W_rec"].baddbmm_(Dt, M)
         g["W_in"].baddbmm_(Dt, U[t])
-    norm = sum(v.flatten(1).square().sum(1) for v in g.values()).sqrt()  # (K,)
+    # (K,) float64: squares of finite float32 gradients cannot overflow it
+    norm = sum(v.flatten(1).double().square().sum(1) for v in g.values()).sqrt()
     fell_back = co["clipped"] & (~torch.isfinite(norm) | (norm > co["fb_thr"]))
-    scale = torch.where(co["clipped"] & (norm >= co["clip"]), co["clip"] / norm, torch.ones_like(norm))
+    clipped = co["clipped"] & ~fell_back & (norm >= co["clip"])  # Algorithm 1's >=
+    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(U.dtype)
     step = co["lr"] * scale
     ok = co["clipped"] | (torch.isfinite(norm) & torch.isfinite(loss))
     new = {}
@@ -183,7 +191,8 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
     commit = ok & alive
     for name in NAMES:
         P[name].copy_(torch.where(commit.view(-1, *[1] * (P[name].dim() - 1)), new[name], P[name]))
-    return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "ok": ok}
+    return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "clipped": clipped,
+            "ok": ok}
 
 
 def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor:
@@ -261,7 +270,7 @@ def run_batched(configs: list[TrainConfig], device: torch.device | str = "cpu", 
     models = [make_model(c) for c in configs]
     P = {n: torch.stack([getattr(m, n).detach() for m in models]).to(device) for n in NAMES}
     st = {"step": 0, "work": list(range(K)), "hist": [[] for _ in configs], "err": [None] * K,
-          "tot": [[0.0, 0] for _ in configs], "results": [None] * K, "wall": 0.0}
+          "tot": [[0.0, 0, 0] for _ in configs], "results": [None] * K, "wall": 0.0}
     alive = torch.ones(K, dtype=torch.bool, device=device)
     div_at = torch.zeros(K, dtype=torch.long, device=device)
     acc = {k: torch.zeros(K, dtype=torch.float64, device=device) for k in ACC}
@@ -273,6 +282,9 @@ def run_batched(configs: list[TrainConfig], device: torch.device | str = "cpu", 
         alive, div_at = saved["alive"].to(device), saved["div_at"].to(device)
         acc = {k: v.to(device) for k, v in saved["acc"].items()}
         st = saved["st"]
+        # checkpoints written before n_clipped was counted resume with a count of 0
+        acc.setdefault("n_clipped", torch.zeros(len(st["work"]), dtype=torch.float64, device=device))
+        st["tot"] = [[*t, 0][:3] for t in st["tot"]]
         st["results"] = [r if r is None else TrainResult(c, **r)
                          for c, r in zip(configs, st["results"], strict=True)]
         for kind, states in saved["rng"].items():
@@ -295,6 +307,7 @@ def run_batched(configs: list[TrainConfig], device: torch.device | str = "cpu", 
             acc[k] += torch.where(alive, s[k].double(), 0.0)
         acc["n"] += m
         acc["n_fallback"] += m * s["fell_back"]
+        acc["n_clipped"] += m * s["clipped"]
         fin = alive & torch.isfinite(s["norm"])
         acc["grad_norm"] = torch.where(fin, torch.maximum(acc["grad_norm"], s["norm"].double()),
                                        acc["grad_norm"])
@@ -337,12 +350,14 @@ def _check(configs: list, P: dict, alive: Tensor, div_at: Tensor, acc: dict, st:
     keep = []
     for p, i in enumerate(work):
         row = {k: rows[k][p] for k in ACC}
-        row["n"], row["n_fallback"] = int(row["n"]), int(row["n_fallback"])
+        row["n"], row["n_fallback"], row["n_clipped"] = (int(row["n"]), int(row["n_fallback"]),
+                                                         int(row["n_clipped"]))
         tot = st["tot"][i]
         if p in evaluated:  # close the history row, as train.run does after an evaluation
             st["err"][i], n_eval = evaluated[p]
             st["hist"][i].append(_row(step, st["err"][i], n_eval, row))
             tot[0], tot[1] = max(tot[0], row["grad_norm"]), tot[1] + row["n_fallback"]
+            tot[2] += row["n_clipped"]
             row = {k: 0 for k in ACC}
             for k in ACC:
                 acc[k][p] = 0.0
@@ -352,10 +367,12 @@ def _check(configs: list, P: dict, alive: Tensor, div_at: Tensor, acc: dict, st:
             keep.append(p)
             continue
         tot[0], tot[1] = max(tot[0], row["grad_norm"]), tot[1] + row["n_fallback"]
+        tot[2] += row["n_clipped"]
         params = {n: P[n][p].detach().cpu().clone() for n in NAMES}
         updates = div_h[p] if outcome == "diverged" else step
         st["results"][i] = TrainResult(configs[i], outcome, updates, st["err"][i], st["hist"][i],
-                                       time.perf_counter() - start, tot[0], int(tot[1]), params)
+                                       time.perf_counter() - start, tot[0], int(tot[1]), params,
+                                       int(tot[2]))
         if on_finish is not None:
             on_finish(i, st["results"][i])
     return keep

@@ -157,6 +157,7 @@ class OmegaDemo:
         ratios_before: batch-mean per-step ratio at $k = 0..T-1$ before training, `(T,)`.
         ratios_after: the same after training, `(T,)`.
         config: the arguments the demo ran with.
+        grad_norms: global gradient norm of every update before clipping, `(steps,)`.
     """
 
     omega: Tensor
@@ -164,6 +165,14 @@ class OmegaDemo:
     ratios_before: Tensor
     ratios_after: Tensor
     config: dict[str, float | str] = field(default_factory=dict)
+    grad_norms: Tensor | None = None
+
+    @property
+    def n_clipped(self) -> int:
+        r"""Updates that Algorithm 1 rescaled (pre-clipping norm $\ge$ `clip`)."""
+        if self.grad_norms is None:
+            return 0
+        return int((self.grad_norms >= float(self.config["clip"])).sum())
 
 
 def omega_training_demo(
@@ -210,7 +219,7 @@ def omega_training_demo(
     def mean_ratio(step: OmegaStep) -> Tensor:
         return step.ratios.nanmean(1)
 
-    omegas, losses = [], []
+    omegas, losses, norms = [], [], []
     u, y = batch_data()
     first = loss_and_grads(model, u, y, alpha)
     ratios_before = mean_ratio(first)
@@ -220,7 +229,7 @@ def omega_training_demo(
         step = backward_with_omega(model, u, y, alpha)
         omegas.append(step.omega)
         losses.append(step.loss)
-        clip_grad_norm_(model.parameters(), clip)
+        norms.append(clip_grad_norm_(model.parameters(), clip))
         with torch.no_grad():
             for p in model.parameters():
                 p -= lr * p.grad
@@ -230,7 +239,8 @@ def omega_training_demo(
     config = {"n_hidden": n_hidden, "T": T, "batch": batch, "steps": steps, "alpha": alpha,
               "lr": lr, "clip": clip, "seed": seed, "init": init}
     return OmegaDemo(torch.stack(omegas), torch.stack(losses), ratios_before, mean_ratio(last),
-                     config)
+                     config, torch.stack(norms))
+
 
 __all__ = [
     "OmegaDemo",

@@ -134,11 +134,13 @@ class TrainResult:
         final_error: error of the last evaluation (`None` if it never ran).
         history: one row per evaluation: `update`, `error`, `n_eval` (sequences tested),
             `loss` and `omega` (means since the previous row), `grad_norm` (largest finite
-            pre-clipping norm since the previous row), `n_fallback` (guarded steps).
+            pre-clipping norm since the previous row), `n_fallback` (guarded steps),
+            `n_clipped` (steps that Algorithm 1 rescaled).
         wall_time: seconds spent (summed over resumed sessions).
         max_grad_norm: largest finite pre-clipping gradient norm of all applied updates.
         n_fallback: updates replaced by the released code's fallback.
         params: final parameters by name (CPU tensors), or `None`.
+        n_clipped: updates whose gradient Algorithm 1 rescaled (norm $\ge$ `clip`, no fallback).
     """
 
     config: TrainConfig
@@ -150,6 +152,7 @@ class TrainResult:
     max_grad_norm: float = 0.0
     n_fallback: int = 0
     params: dict[str, Tensor] | None = None
+    n_clipped: int = 0
 
     @property
     def success(self) -> bool:
@@ -222,17 +225,22 @@ def atomic_save(obj: Any, path: Path) -> None:
 
 
 def _acc() -> dict[str, float]:
-    return {"loss": 0.0, "omega": 0.0, "n": 0, "grad_norm": 0.0, "n_fallback": 0}
+    return {"loss": 0.0, "omega": 0.0, "n": 0, "grad_norm": 0.0, "n_fallback": 0, "n_clipped": 0}
 
 
 def _row(step: int, error: float, n_eval: int, acc: dict[str, float]) -> dict[str, float]:
     n = max(acc["n"], 1)
     return {"update": step, "error": error, "n_eval": n_eval, "loss": acc["loss"] / n,
-            "omega": acc["omega"] / n, "grad_norm": acc["grad_norm"], "n_fallback": acc["n_fallback"]}
+            "omega": acc["omega"] / n, "grad_norm": acc["grad_norm"], "n_fallback": acc["n_fallback"],
+            "n_clipped": acc.get("n_clipped", 0)}
 
 
 def _sgd_step(model: PascanuRNN, config: TrainConfig, u: Tensor, target: Tensor) -> tuple[bool, dict]:
-    """One update in place. Returns (applied, stats); not applied means diverged."""
+    """One update in place. Returns (applied, stats); not applied means diverged.
+
+    A step is never applied if it would write a NaN or Inf into a weight. MSGD has no guard
+    (a non-finite loss or norm ends the run); the clipped methods replace a non-finite or huge
+    gradient by the released code's fallback (counted in `fell_back`)."""
     step = loss_and_grads(model, u, target, config.alpha if config.method == "MSGD-CR" else 0.0)
     params = dict(model.named_parameters())
     for name, p in params.items():
@@ -240,7 +248,7 @@ def _sgd_step(model: PascanuRNN, config: TrainConfig, u: Tensor, target: Tensor)
     loss, omega = float(step.loss), float(step.omega)
     if config.method == "MSGD":
         norm = float(grad_norm(params.values()))
-        fell_back = False
+        fell_back = clipped = False
         if not (math.isfinite(norm) and math.isfinite(loss)):
             return False, {}
     else:
@@ -248,6 +256,7 @@ def _sgd_step(model: PascanuRNN, config: TrainConfig, u: Tensor, target: Tensor)
             params.values(), model.W_rec, config.clip, fallback_threshold=config.fallback_threshold,
             shrink=config.fallback_shrink, eps=0.0))
         fell_back = not (math.isfinite(norm) and norm <= config.fallback_threshold)
+        clipped = not fell_back and norm >= config.clip  # Algorithm 1's >=
     with torch.no_grad():
         new = {name: p - config.lr * p.grad for name, p in params.items()}
         if not all(bool(torch.isfinite(v).all()) for v in new.values()):
@@ -255,7 +264,8 @@ def _sgd_step(model: PascanuRNN, config: TrainConfig, u: Tensor, target: Tensor)
         for name, p in params.items():
             p.copy_(new[name])
             p.grad = None
-    return True, {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back}
+    return True, {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back,
+                  "clipped": clipped}
 
 
 def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool = False,
@@ -282,7 +292,7 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
     gens = {s: generator(config.seed, s) for s in ("data", "eval")}
     gens["length"] = generator(config.length_seed, "length")
     step, history, acc, wall, error = 0, [], _acc(), 0.0, None
-    totals = {"max_grad_norm": 0.0, "n_fallback": 0}
+    totals = {"max_grad_norm": 0.0, "n_fallback": 0, "n_clipped": 0}
     if checkpoint is not None and Path(checkpoint).exists():
         state = torch.load(checkpoint, weights_only=True)
         if state["config"] != dataclasses.asdict(config):
@@ -291,7 +301,8 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
         for name, g in gens.items():
             g.set_state(state["rng"][name])
         step, history, acc, wall = state["step"], state["history"], state["acc"], state["wall"]
-        error, totals = state["error"], state["totals"]
+        error, totals = state["error"], {"n_clipped": 0, **state["totals"]}
+        acc.setdefault("n_clipped", 0)
     outcome = "success" if error is not None and error < config.success_error else "fail"
     start = time.perf_counter() - wall
     bar = tqdm(total=config.max_updates, initial=step, disable=not progress, unit="upd",
@@ -308,6 +319,7 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
         for k in ("loss", "omega"):
             acc[k] += s[k]
         acc["n"], acc["n_fallback"] = acc["n"] + 1, acc["n_fallback"] + s["fell_back"]
+        acc["n_clipped"] += s["clipped"]
         if math.isfinite(s["norm"]):
             acc["grad_norm"] = max(acc["grad_norm"], s["norm"])
         bar.update(1)
@@ -316,6 +328,7 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
             history.append(_row(step, error, n_eval, acc))
             totals["max_grad_norm"] = max(totals["max_grad_norm"], acc["grad_norm"])
             totals["n_fallback"] += acc["n_fallback"]
+            totals["n_clipped"] += acc["n_clipped"]
             bar.set_postfix(err=f"{error:.4f}", gnorm=f"{acc['grad_norm']:.3g}",
                             omega=f"{acc['omega'] / max(acc['n'], 1):.3g}", refresh=False)
             acc = _acc()
@@ -332,9 +345,11 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
     bar.close()
     totals["max_grad_norm"] = max(totals["max_grad_norm"], acc["grad_norm"])
     totals["n_fallback"] += acc["n_fallback"]
+    totals["n_clipped"] += acc["n_clipped"]
     params = {name: p.detach().cpu().clone() for name, p in model.named_parameters()}
     return TrainResult(config, outcome, step, error, history, time.perf_counter() - start,
-                       totals["max_grad_norm"], int(totals["n_fallback"]), params)
+                       totals["max_grad_norm"], int(totals["n_fallback"]), params,
+                       int(totals["n_clipped"]))
 
 
 __all__ = ["DTYPES", "INITS", "METHODS", "TrainConfig", "TrainResult", "atomic_save", "eval_plan",

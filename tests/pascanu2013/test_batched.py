@@ -40,9 +40,10 @@ def test_batched_equals_single() -> None:
     # every path was taken: success (early stop), budget end, divergence, fallback
     assert {r.outcome for r in batched} == {"success", "fail", "diverged"}
     assert batched[3].n_fallback > 0
+    assert batched[3].n_clipped > 0 and batched[0].n_clipped == batched[4].n_clipped == 0  # MSGD: never
     for s, b in zip(singles, batched, strict=True):
-        assert (b.outcome, b.updates, b.final_error, b.n_fallback) == (
-            s.outcome, s.updates, s.final_error, s.n_fallback)
+        assert (b.outcome, b.updates, b.final_error, b.n_fallback, b.n_clipped) == (
+            s.outcome, s.updates, s.final_error, s.n_fallback, s.n_clipped)
         assert b.max_grad_norm == pytest.approx(s.max_grad_norm, rel=1e-9)
         assert len(b.history) == len(s.history)
         for rb, rs in zip(b.history, s.history, strict=True):
@@ -108,3 +109,64 @@ def test_check_batchable() -> None:
         check_batchable([dataclasses.replace(BASE, task="add")])
     with pytest.raises(ValueError):
         check_batchable([])
+
+
+def _step_inputs(method: str = "MSGD-C", **kw):
+    cfgs = [dataclasses.replace(BASE, init=i, method=method, seed=s, **kw)
+            for s, i in enumerate(("sigmoid", "basic_tanh", "smart_tanh"))]
+    models = [make_model(c) for c in cfgs]
+    P = {n: torch.stack([getattr(m, n).detach().clone() for m in models])
+         for n in ("W_in", "W_rec", "b", "W_out", "b_out")}
+    batches = [make_batch("torder", 20, 12, generator(k, "x"), torch.float64) for k in range(3)]
+    U = torch.stack([b.u for b in batches], 1)
+    Y = torch.stack([b.target for b in batches])
+    return cfgs, P, U, Y
+
+
+def test_clipping_at_exactly_the_threshold() -> None:
+    """Algorithm 1, §3.2 clips when ||g|| >= threshold (the released code: >). A run whose
+    threshold equals its pre-clipping norm exactly is flagged clipped; one ulp above it is not;
+    below, the update is rescaled to length lr * threshold exactly as the single-run trainer."""
+    cfgs, P, U, Y = _step_inputs(clip=math.inf)
+    alive = torch.ones(3, dtype=torch.bool)
+    co = coefficients(cfgs, torch.device("cpu"), torch.float64)
+    free = train_step({k: v.clone() for k, v in P.items()}, co, U, Y, alive)
+    norm = free["norm"]
+    assert not free["clipped"].any()
+    co["clip"] = norm.clone()
+    co["clip"][1] = torch.nextafter(norm[1], torch.tensor(math.inf, dtype=torch.float64))
+    at = train_step({k: v.clone() for k, v in P.items()}, co, U, Y, alive)
+    assert at["clipped"].tolist() == [True, False, True]
+    co["clip"] = norm / 2
+    Q = {k: v.clone() for k, v in P.items()}
+    half = train_step(Q, co, U, Y, alive)
+    assert half["clipped"].all() and not half["fell_back"].any()
+    sq = sum((Q[k] - P[k]).flatten(1).square().sum(1) for k in P)
+    torch.testing.assert_close(sq.sqrt(), co["lr"] * norm / 2, rtol=1e-10, atol=0)
+
+
+def test_float32_overflowing_norm_is_finite_and_falls_back() -> None:
+    """Released code's guard with float32 weights: a gradient whose float32 sum of squares would
+    overflow still has a finite float64 norm (> 1e10), so the clipped run takes the fallback and no
+    weight becomes NaN/Inf. Omega (alpha = 0 here) is NaN in float32 at this scale and must not
+    leak into an MSGD-C or MSGD gradient (single runs never add it)."""
+    cfgs = [dataclasses.replace(BASE, method=m, dtype="float32", seed=1) for m in ("MSGD-C", "MSGD")]
+    models = [make_model(c) for c in cfgs]
+    P = {n: torch.stack([getattr(m, n).detach().clone() for m in models])
+         for n in ("W_in", "W_rec", "b", "W_out", "b_out")}
+    P["W_out"].mul_(1e30)  # output gradients around 1e30, squares far beyond float32's range
+    batch = make_batch("torder", 20, 12, generator(0, "x"), torch.float32)
+    U = torch.stack([batch.u, batch.u], 1)
+    Y = torch.stack([batch.target, batch.target])
+    co = coefficients(cfgs, torch.device("cpu"), torch.float32)
+    before = {k: v.clone() for k, v in P.items()}
+    out = train_step(P, co, U, Y, torch.ones(2, dtype=torch.bool))
+    assert out["norm"].dtype == torch.float64 and bool(torch.isfinite(out["norm"]).all())
+    assert float(out["norm"][0]) > 1e20  # its square is beyond float32 (3.4e38)
+    assert out["fell_back"].tolist() == [True, False] and out["ok"].all()
+    assert not bool(torch.isfinite(out["omega"]).any())  # the reason alpha = 0 must mean "no term"
+    for k in P:
+        assert bool(torch.isfinite(P[k]).all())
+        if k != "W_rec":
+            assert torch.equal(P[k][0], before[k][0])
+    torch.testing.assert_close(P["W_rec"][0], before["W_rec"][0] * (1 - BASE.lr * 0.02))

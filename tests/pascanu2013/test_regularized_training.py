@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -67,3 +69,19 @@ def test_training_with_omega_moves_ratios_towards_one() -> None:
     dist_before = (demo.ratios_before - 1).abs().mean()
     dist_after = (demo.ratios_after - 1).abs().mean()
     assert float(dist_after) < 0.5 * float(dist_before)
+
+
+def test_demo_really_clips() -> None:
+    """Algorithm 1 inside the MSGD-CR demo (§3.2-3.3): most updates of the default demo have a
+    pre-clipping norm >= the threshold, and clipping them changes the trajectory (a demo whose
+    clip call were a no-op would equal the unclipped one)."""
+    demo = omega_training_demo(steps=20)
+    assert demo.grad_norms is not None and demo.grad_norms.shape == (20,)
+    assert demo.n_clipped >= 10
+    assert demo.n_clipped == int((demo.grad_norms >= 1.0).sum())
+    free = omega_training_demo(steps=20, clip=math.inf)
+    assert free.n_clipped == 0
+    assert not torch.allclose(demo.omega[1:], free.omega[1:], rtol=1e-6, atol=0)
+    # before the first update both saw the same model
+    assert float(demo.omega[0]) == float(free.omega[0])
+    torch.testing.assert_close(demo.grad_norms[0], free.grad_norms[0], rtol=0, atol=0)

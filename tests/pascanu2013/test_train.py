@@ -112,3 +112,68 @@ def test_progress_bar(capsys) -> None:
     run(dataclasses.replace(TINY, max_updates=10), progress=True)
     err = capsys.readouterr().err
     assert "upd" in err and "err=" in err and "omega=" in err
+
+
+def test_clip_count_uses_geq_at_the_threshold() -> None:
+    """Algorithm 1, §3.2 rescales when ||g|| >= threshold (the released code uses >): with the
+    threshold set to exactly the first update's pre-clipping norm, that update counts as clipped;
+    one ulp above, it does not; threshold 0 clips every update, inf none."""
+    one = dataclasses.replace(TINY, method="MSGD-C", max_updates=1, eval_every=1, clip=math.inf)
+    free = run(one)
+    norm = free.max_grad_norm  # the only update's norm, computed before clipping
+    assert free.n_clipped == 0 and free.history[-1]["n_clipped"] == 0
+    assert run(dataclasses.replace(one, clip=norm)).n_clipped == 1
+    assert run(dataclasses.replace(one, clip=math.nextafter(norm, math.inf))).n_clipped == 0
+    r = run(dataclasses.replace(TINY, method="MSGD-C", clip=0.0, max_updates=20))
+    assert r.n_clipped == 20 and sum(row["n_clipped"] for row in r.history) == 20
+    assert run(dataclasses.replace(TINY, method="MSGD", clip=0.0, max_updates=5)).n_clipped == 0
+
+
+@pytest.mark.parametrize("engine", ["single", "batched"])
+def test_alpha_only_acts_in_msgd_cr(engine: str) -> None:
+    """§3.3 / Fig. 7 methods: Omega's weight alpha enters MSGD-CR only. MSGD-C (and MSGD) runs with
+    alpha 0 and alpha 4 end bit-identical, while MSGD-CR's alpha changes the weights."""
+    from notes_code.pascanu2013.batched import run_batched
+
+    def train(cfg: TrainConfig):
+        return run(cfg) if engine == "single" else run_batched([cfg])[0]
+
+    base = dataclasses.replace(TINY, max_updates=20)
+    for method in ("MSGD-C", "MSGD"):
+        a = train(dataclasses.replace(base, method=method, alpha=0.0))
+        b = train(dataclasses.replace(base, method=method, alpha=4.0))
+        assert a.history == b.history
+        assert all(torch.equal(a.params[k], b.params[k]) for k in a.params)
+    a = train(dataclasses.replace(base, method="MSGD-CR", alpha=0.0))
+    b = train(dataclasses.replace(base, method="MSGD-CR", alpha=4.0))
+    assert not torch.equal(a.params["W_rec"], b.params["W_rec"])
+    c = train(dataclasses.replace(base, method="MSGD-C"))
+    assert all(torch.equal(a.params[k], c.params[k]) for k in a.params)  # MSGD-CR at alpha 0
+
+
+@pytest.mark.parametrize("engine", ["single", "batched"])
+def test_evaluation_uses_fresh_sequences(monkeypatch, engine: str) -> None:
+    """§4.1.1 protocol: every evaluation draws fresh test sequences (from the run's eval stream):
+    no draw, test or training, starts from a random state an earlier draw started from, and each
+    evaluation draws exactly the chunks of its eval plan."""
+    from notes_code.pascanu2013 import batched, train
+    from notes_code.pascanu2013.tasks import make_batch as real
+
+    module = train if engine == "single" else batched
+    seen: list[tuple[int, torch.Tensor]] = []  # (batch size, generator state before the draw)
+
+    def spy(task, size, length, g, dtype):
+        seen.append((size, g.get_state().clone()))
+        return real(task, size, length, g, dtype)
+
+    monkeypatch.setattr(module, "make_batch", spy)
+    cfg = dataclasses.replace(TINY, method="MSGD-C", max_updates=30, success_error=1e-9)
+    r = run(cfg) if engine == "single" else batched.run_batched([cfg])[0]
+    assert r.updates == 30 and len(r.history) == 3
+    test = [u for size, u in seen if size != cfg.batch_size]
+    planned = sum(len(eval_plan(cfg, k)[0]) for k in (10, 20, 30))
+    assert len(test) == planned  # the screens (errors stay above success_error: no full test)
+    # a re-seeded, copied or shared generator would start two draws from the same state
+    for i, (_, state) in enumerate(seen):
+        for _, earlier in seen[:i]:
+            assert not torch.equal(state, earlier)
