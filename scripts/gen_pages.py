@@ -55,8 +55,11 @@ for path in sorted((root / "notes_code").rglob("*.py")):
     else:
         doc = Path(*parts).with_suffix(".md")
     api_nav[parts] = doc.as_posix()
+    # A package page shows its docstring and links to its modules, not every re-exported
+    # member again (pascanu2013's page was 1.2 MB with them).
+    options = "\n    options:\n      members: false\n" if doc.name == "index.md" else "\n"
     write(f"reference/{doc.as_posix()}",
-          LOW_SEARCH_RANK + f"# `{'.'.join(parts)}`\n\n::: {'.'.join(parts)}\n")
+          LOW_SEARCH_RANK + f"# `{'.'.join(parts)}`\n\n::: {'.'.join(parts)}{options}")
 write("reference/SUMMARY.md", "".join(api_nav.build_literate_nav()))
 
 # --- test sources -----------------------------------------------------------------------
