@@ -12,17 +12,19 @@ Everything here delegates to :mod:`notes_code.kb`.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import exec_guard, links, render
+from notes_code.kb import exec_cache, exec_guard, links, render
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 
 _state: dict = {}
+_log = logging.getLogger("mkdocs.hooks.notes")
 
 
 def project_root(config) -> Path:
@@ -33,6 +35,11 @@ def project_root(config) -> Path:
 def on_config(config):
     _state["root"] = project_root(config)
     _state["collector"] = exec_guard.install()
+    try:
+        _state["exec"] = exec_cache.from_environment(_state["root"])
+    except ValueError as exc:
+        raise PluginError(str(exc)) from exc
+    exec_cache.install(_state["exec"])
     return config
 
 
@@ -40,6 +47,7 @@ def on_pre_build(config) -> None:
     for name in [m for m in sys.modules if m.startswith("notes_code.")]:
         if not name.startswith("notes_code.kb"):
             del sys.modules[name]
+    _state["exec"].begin_build()
     root = _state["root"]
     docs = Path(config.docs_dir)
     try:
@@ -67,6 +75,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     uri = page.file.src_uri
     if page.file.generated_by:  # API, test sources, indexes: data, not prose
         return markdown
+    _state["exec"].begin_page(uri, page.file.content_string)
     refs = _state["refs"]
     problems = kb_refs.check_keys(markdown, refs, uri)
     if problems:
@@ -112,3 +121,11 @@ def on_page_content(html: str, page, config, files) -> str:
         detail = "\n".join(failures)
         raise PluginError(f"{page.file.src_uri}: an executed code block failed:\n{detail}")
     return html
+
+
+def on_post_build(config) -> None:
+    stats = _state["exec"].stats
+    _state["exec"].write_stats()
+    if stats.executed or stats.reused:
+        _log.info("executed blocks: %d ran (%.1f s), %d reused from %s",
+                  len(stats.executed), stats.seconds, len(stats.reused), _state["exec"].directory)
