@@ -6,13 +6,22 @@ from pathlib import Path
 
 from notes_code.kb import claims as kb_claims
 from notes_code.kb import notes as kb_notes
+from notes_code.kb.render import tally
+
+
+def _claims_text(statuses: list[str]) -> str:
+    """``주장 20/22 통과`` (of those that ran), or ``주장 22개 미실행`` when none ran."""
+    if statuses and all(s == "not-run" for s in statuses):
+        return f"주장 {len(statuses)}개 {tally(statuses)}"
+    return f"주장 {tally(statuses)}" if statuses else "주장 없음"
 
 
 def paper_cards(root: Path | None = None) -> str:
     """Markdown for one Material grid card per paper note.
 
     Each card shows the title, year, tags, reading status and how many of the
-    note's claims passed their tests in the last recorded run.
+    note's claims passed their tests in the last recorded run ("미실행" when none
+    of them has run, rather than "0/N 통과").
 
     Args:
         root: The project folder (holding ``docs/``, ``tests/``, ``reports/``);
@@ -27,9 +36,7 @@ def paper_cards(root: Path | None = None) -> str:
     cards = []
     for note in kb_notes.discover(root / "docs"):
         ids = [c for c in index.claims if c.split("/", 1)[0] == note.slug]
-        passed = sum(
-            kb_claims.claim_status(c, index.tests.get(c, []), report)[0] == "passed" for c in ids
-        )
+        statuses = [kb_claims.claim_status(c, index.tests.get(c, []), report)[0] for c in ids]
         tags = " ".join(f"`{t}`" for t in note.meta.get("tags", []))
         authors = ", ".join(note.meta.get("authors", []))
         cards.append(
@@ -37,6 +44,6 @@ def paper_cards(root: Path | None = None) -> str:
             f"    ---\n\n"
             f"    {authors} ({note.meta.get('year', '?')})\n\n"
             f"    {tags}\n\n"
-            f"    상태: **{note.meta.get('status', '?')}** · 주장 {passed}/{len(ids)} 통과"
+            f"    상태: **{note.meta.get('status', '?')}** · {_claims_text(statuses)}"
         )
     return '<div class="grid cards" markdown>\n\n' + "\n\n".join(cards) + "\n\n</div>\n"
