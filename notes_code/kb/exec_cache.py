@@ -32,7 +32,6 @@ they always run (and their sessions are page-local here, not shared across pages
 
 from __future__ import annotations
 
-import ast
 import builtins
 import hashlib
 import importlib.metadata
@@ -50,6 +49,7 @@ from types import ModuleType
 from typing import Any
 
 from notes_code.kb import exec_guard
+from notes_code.kb.exec_inputs import REAL_IMPORT, Recorder, audit, module_closure, tracking_import
 
 FORMAT_VERSION = 1
 CACHE_DIR = Path(".cache") / "exec"
@@ -101,119 +101,6 @@ def executed_blocks(text: str) -> list[tuple[int, str]]:
             body = [ln[len(indent):] if ln.startswith(indent) else ln.lstrip() for ln in lines[i + 1:j]]
             out.append((i + 1, "\n".join(body)))
         i = j + 1
-    return out
-
-
-# --- what a block read ----------------------------------------------------------------------
-
-class _Recorder:
-    """Records, while a block runs, the modules it imports and the project files it opens."""
-
-    active: _Recorder | None = None
-
-    def __init__(self, root: Path, packages: tuple[str, ...]) -> None:
-        self.root = root
-        self.packages = packages
-        self.modules: set[str] = set()
-        self.files: set[Path] = set()
-        self._skip = [root / ".venv", root / ".cache", root / ".git", Path(sys.prefix).resolve()]
-
-    def tracked(self, name: str) -> bool:
-        return any(name == p or name.startswith(p + ".") for p in self.packages)
-
-    def on_import(self, name: str, globals_: dict | None, fromlist: Any, level: int) -> None:
-        if level and globals_:
-            package = globals_.get("__package__") or ""
-            base = package.rsplit(".", level - 1)[0] if level > 1 else package
-            name = f"{base}.{name}" if name else base
-        if self.tracked(name):
-            self.modules.add(name)
-            for sub in fromlist or ():
-                if isinstance(sub, str) and sub != "*":
-                    self.modules.add(f"{name}.{sub}")
-
-    def on_open(self, path: Any, mode: Any) -> None:
-        if not isinstance(path, (str, bytes, os.PathLike)) or isinstance(path, int):
-            return
-        if isinstance(mode, str) and any(c in mode for c in "wax+"):
-            return
-        try:
-            p = Path(os.fsdecode(path)).resolve()
-        except (OSError, ValueError):
-            return
-        if p.is_relative_to(self.root) and not any(p.is_relative_to(s) for s in self._skip) \
-                and "__pycache__" not in p.parts and p.is_file():
-            self.files.add(p)
-
-
-def _audit(event: str, args: tuple) -> None:
-    rec = _Recorder.active
-    if rec is not None and event == "open" and args:
-        rec.on_open(args[0], args[1] if len(args) > 1 else "r")
-
-
-_REAL_IMPORT = builtins.__import__
-
-
-def _tracking_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
-    rec = _Recorder.active
-    if rec is not None:
-        rec.on_import(name, globals, fromlist, level)
-    return _REAL_IMPORT(name, globals, locals, fromlist, level)
-
-
-def _module_file(name: str) -> Path | None:
-    mod = sys.modules.get(name)
-    file = getattr(mod, "__file__", None)
-    return Path(file).resolve() if file else None
-
-
-def _static_imports(path: Path, name: str) -> set[str]:
-    """Module names ``import``-ed anywhere in the file of module ``name``."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return set()
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    out: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                head = ".".join(parts[: len(parts) - node.level + 1])
-                base = f"{head}.{base}" if base else head
-            out.add(base)
-            out.update(f"{base}.{a.name}" for a in node.names)
-    return out
-
-
-def module_closure(names: set[str], tracked: Any) -> dict[str, Path]:
-    """Every tracked module that importing ``names`` runs, with its file.
-
-    Args:
-        names: Module names a block imported (a ``from a import b`` gives ``a`` and ``a.b``;
-            names that are not modules are dropped).
-        tracked: A predicate on module names (the packages whose files are inputs).
-
-    Returns:
-        ``{module name: file}``, parent packages and transitive imports included.
-    """
-    out: dict[str, Path] = {}
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        if name in out or not tracked(name):
-            continue
-        file = _module_file(name)
-        if file is None:
-            continue
-        out[name] = file
-        parts = name.split(".")
-        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
-        todo += [n for n in _static_imports(file, name) if tracked(n)]
     return out
 
 
@@ -359,7 +246,7 @@ class ExecCache:
             if hit is not None:
                 self.stats.reused.append(where)
                 return hit
-        recorder = _Recorder(self.root, self.packages)
+        recorder = Recorder(self.root, self.packages)
         modname = re.sub(r"[^a-zA-Z\d]+", "_", f"code block {where}")
         exec_globals = self._sessions.setdefault(session, {}) if session else {}
         exec_globals["__name__"] = modname
@@ -369,8 +256,8 @@ class ExecCache:
         filename = f"<code block: {where}>"
         before = set(sys.modules)
         start = time.perf_counter()
-        _Recorder.active = recorder
-        builtins.__import__ = _tracking_import
+        Recorder.active = recorder
+        builtins.__import__ = tracking_import
         try:
             with exec_guard.deadline(timeout):
                 exec(compile(code, filename, "exec"), exec_globals)  # noqa: S102
@@ -393,8 +280,8 @@ class ExecCache:
             raise ExecutionError(f"{where}: the block raised\n\n"
                                  + code_block("python", "".join(trace.format()))) from error
         finally:
-            builtins.__import__ = _REAL_IMPORT
-            _Recorder.active = None
+            builtins.__import__ = REAL_IMPORT
+            Recorder.active = None
             self.stats.seconds += time.perf_counter() - start
         self.stats.executed.append(where)
         output = buffer.getvalue()
@@ -432,7 +319,7 @@ def install(cache: ExecCache) -> None:
     from markdown_exec._internal.formatters.pycon import _transform_source
 
     if not _AUDIT_INSTALLED:
-        sys.addaudithook(_audit)  # audit hooks cannot be removed: it records only while a block runs
+        sys.addaudithook(audit)  # audit hooks cannot be removed: it records only while a block runs
         _AUDIT_INSTALLED.append(True)
 
     def make(language: str, transform: Any = None) -> Any:

@@ -19,7 +19,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import exec_cache, exec_guard, links, render
+from notes_code.kb import exec_cache, exec_guard, links, live, render
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 
@@ -30,6 +30,20 @@ _log = logging.getLogger("mkdocs.hooks.notes")
 def project_root(config) -> Path:
     """The folder holding ``mkdocs.yml``."""
     return Path(config.config_file_path).resolve().parent
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    live.start(command, dirty)  # `mkdocs serve --dirty`: re-render only what a save can change
+
+
+def on_files(files, config):
+    live.select(files, project_root(config), Path(config.docs_dir))
+    return files
+
+
+def on_nav(nav, config, files):
+    live.restore_titles(files)
+    return nav
 
 
 def on_config(config):
@@ -124,6 +138,7 @@ def on_page_content(html: str, page, config, files) -> str:
 
 
 def on_post_build(config) -> None:
+    live.finish()
     stats = _state["exec"].stats
     _state["exec"].write_stats()
     if stats.executed or stats.reused:

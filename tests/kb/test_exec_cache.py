@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from notes_code.kb import exec_cache, exec_guard
+from notes_code.kb import exec_cache, exec_guard, exec_inputs
 from tests.kb.conftest import ENV, MKDOCS, ROOT, make_fixture_site
 
 HEAD = """---
@@ -184,7 +184,7 @@ def test_module_closure_follows_imports_transitively() -> None:
     """The closure of a real module includes the modules it imports and their packages."""
     import notes_code.kb.hooks  # noqa: F401 - imports exec_cache, claims, references, ...
 
-    closure = exec_cache.module_closure({"notes_code.kb.hooks"}, lambda n: n.startswith("notes_code"))
+    closure = exec_inputs.module_closure({"notes_code.kb.hooks"}, lambda n: n.startswith("notes_code"))
     assert {"notes_code", "notes_code.kb", "notes_code.kb.exec_cache", "notes_code.kb.exec_guard",
             "notes_code.kb.references"} <= set(closure)
     assert closure["notes_code.kb.exec_guard"] == ROOT / "notes_code" / "kb" / "exec_guard.py"
