@@ -131,8 +131,9 @@ def edit_latency(project: Path, port: int, edits: int, plain: bool = False, **ex
         return {"startup_s": round(startup, 2), "edits_s": [round(t, 2) for t in times],
                 "median_s": round(statistics.median(times), 2)}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
         log.close()
 
 
