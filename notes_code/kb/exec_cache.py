@@ -6,7 +6,8 @@ formatters with ones that keep markdown-exec's rendering (``base_format``) but r
 the code here, so that each block
 
 * runs under a time limit and an output cap (:mod:`notes_code.kb.exec_guard`), set per
-  block in the fence: ``timeout="120"`` (seconds), ``maxoutput="4MB"``;
+  block in the fence: ``timeout="120"`` (seconds), ``maxoutput="4MB"``; the default time
+  limit (60 s) can be raised for a slow machine with ``NOTES_EXEC_TIMEOUT``;
 * is stored, once it succeeded, under ``.cache/exec/`` (git-ignored) keyed by
 
   $$\text{key} = H(\text{page}, \text{source}, \text{options}, \text{python}, \text{torch},
@@ -124,10 +125,12 @@ class ExecCache:
         directory: Where entries live (default ``<root>/.cache/exec``).
         packages: The packages whose modules count as inputs.
         execute: ``False`` runs nothing and renders no output (the execution-off baseline).
+        default_timeout: The time limit of a block whose fence sets no ``timeout``.
     """
 
     def __init__(self, root: Path, mode: str = "on", directory: Path | None = None,
-                 packages: tuple[str, ...] = ("notes_code",), execute: bool = True) -> None:
+                 packages: tuple[str, ...] = ("notes_code",), execute: bool = True,
+                 default_timeout: float = exec_guard.DEFAULT_TIMEOUT_S) -> None:
         if mode not in MODES:
             raise ValueError(f"NOTES_EXEC_CACHE={mode!r}: use one of {', '.join(MODES)}")
         self.root = Path(root).resolve()
@@ -135,6 +138,7 @@ class ExecCache:
         self.directory = Path(directory) if directory else self.root / CACHE_DIR
         self.packages = packages
         self.execute = execute
+        self.default_timeout = default_timeout
         self.versions = _versions()
         self.stats = Stats()
         self._page = ""
@@ -302,10 +306,10 @@ def _buffer_print(buffer: exec_guard.CappedBuffer, *texts: object, end: str = "\
 _AUDIT_INSTALLED: list[bool] = []
 
 
-def _block_limits(extra: dict) -> tuple[float, int]:
+def _block_limits(extra: dict, default_timeout: float) -> tuple[float, int]:
     from markdown_exec._internal.formatters.base import ExecutionError
     try:
-        timeout = float(extra.pop("timeout", exec_guard.DEFAULT_TIMEOUT_S))
+        timeout = float(extra.pop("timeout", default_timeout))
         max_output = exec_guard.parse_size(str(extra.pop("maxoutput", exec_guard.DEFAULT_MAX_OUTPUT)))
     except ValueError as exc:
         raise ExecutionError(f"bad block option: {exc}") from None
@@ -327,7 +331,7 @@ def install(cache: ExecCache) -> None:
             extra = dict(kwargs.pop("extra", {}) or {})
             options = {k: kwargs.get(k) for k in ("returncode", "workdir", "width")}
             try:
-                timeout, max_output = _block_limits(extra)
+                timeout, max_output = _block_limits(extra, cache.default_timeout)
             except Exception as exc:  # markdown-exec renders and logs ExecutionError itself
                 error = exc
 
@@ -350,10 +354,21 @@ def install(cache: ExecCache) -> None:
 
 def from_environment(root: Path) -> ExecCache:
     """An :class:`ExecCache` configured by ``NOTES_EXEC_CACHE``, ``NOTES_EXEC_CACHE_DIR``,
-    ``NOTES_EXEC_PACKAGES`` (comma-separated, default ``notes_code``) and ``NOTES_EXEC``."""
+    ``NOTES_EXEC_PACKAGES`` (comma-separated, default ``notes_code``), ``NOTES_EXEC`` and
+    ``NOTES_EXEC_TIMEOUT`` (the default time limit in seconds, 60; for slow or loaded machines).
+
+    Raises:
+        ValueError: a mode or time limit that is not understood.
+    """
+    raw_timeout = os.environ.get("NOTES_EXEC_TIMEOUT", "").strip()
+    try:
+        default_timeout = float(raw_timeout) if raw_timeout else exec_guard.DEFAULT_TIMEOUT_S
+    except ValueError:
+        raise ValueError(f"NOTES_EXEC_TIMEOUT={raw_timeout!r}: give a number of seconds") from None
     packages = tuple(p.strip() for p in os.environ.get("NOTES_EXEC_PACKAGES", "notes_code").split(",")
                      if p.strip())
     directory = os.environ.get("NOTES_EXEC_CACHE_DIR")
     return ExecCache(root, mode=os.environ.get("NOTES_EXEC_CACHE", "on").strip().lower() or "on",
                      directory=Path(directory) if directory else None, packages=packages,
-                     execute=os.environ.get("NOTES_EXEC", "on").strip().lower() not in ("off", "0", "no"))
+                     execute=os.environ.get("NOTES_EXEC", "on").strip().lower() not in ("off", "0", "no"),
+                     default_timeout=default_timeout)
