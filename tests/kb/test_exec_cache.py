@@ -194,3 +194,14 @@ def test_bad_mode_is_refused() -> None:
     """A misspelled NOTES_EXEC_CACHE is an error, not a silent default."""
     with pytest.raises(ValueError, match="NOTES_EXEC_CACHE"):
         exec_cache.ExecCache(Path(sys.prefix), mode="maybe")
+
+
+def test_environment_sets_mode_and_default_time_limit(tmp_path: Path, monkeypatch) -> None:
+    """NOTES_EXEC_CACHE and NOTES_EXEC_TIMEOUT configure the cache; nonsense is refused."""
+    monkeypatch.setenv("NOTES_EXEC_CACHE", "refresh")
+    monkeypatch.setenv("NOTES_EXEC_TIMEOUT", "120")
+    cache = exec_cache.from_environment(tmp_path)
+    assert cache.mode == "refresh" and cache.default_timeout == 120.0
+    monkeypatch.setenv("NOTES_EXEC_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="NOTES_EXEC_TIMEOUT"):
+        exec_cache.from_environment(tmp_path)
