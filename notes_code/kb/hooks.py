@@ -54,6 +54,7 @@ def on_config(config):
     except ValueError as exc:
         raise PluginError(str(exc)) from exc
     exec_cache.install(_state["exec"])
+    live.speed_up(config)
     return config
 
 

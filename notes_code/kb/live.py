@@ -19,6 +19,12 @@ rebuilds (the ``notes_code.kb`` modules survive the serve loop's rebuilds):
   - for a changed data file under ``docs/`` (not a page): every page with executed blocks;
   - for a changed paper note: the home page too (its cards read the notes).
 
+Rebuilding also costs time outside the pages: each rebuild loads a fresh config and
+theme, so Jinja compiles every Material template again and lists the theme's ~14,000
+files (icons). :func:`speed_up` keeps compiled templates in memory (a Jinja bytecode
+cache checked against each template's source) and the theme listing, and skips
+re-rendering the unchanged ``404.html`` and ``sitemap.xml``.
+
 Skipped pages keep their last output and their titles in the navigation. Pages that
 only *link* to an edited page (backlinks, "cited by") refresh on the next full build.
 """
@@ -31,6 +37,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import jinja2
+import jinja2.bccache
 
 GLOBAL_INPUTS = ("mkdocs.yml", "references.yaml", "reports/claims.json", "pyproject.toml")
 GLOBAL_DIRS = ("tests", "notes_code/kb", "overrides", "scripts")
@@ -89,6 +98,87 @@ class LiveState:
 
 
 STATE = LiveState()
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates kept in memory across rebuilds (Jinja checks each source's checksum)."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Fill ``bucket`` from memory, if this template was compiled before."""
+        data = self.store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep ``bucket``'s bytecode."""
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _MemoryBytecodeCache()
+_LISTINGS: dict[tuple, list[str]] = {}
+
+
+_SCANS: dict[tuple, dict] = {}
+
+
+def _memoize_test_scan() -> None:
+    """Parse the test files for claim markers only when one of them changed (the hooks and
+    the page generator both scan them on every rebuild)."""
+    from notes_code.kb import claims
+
+    if getattr(claims.scan_tests, "_live_memo", False):
+        return
+    scan = claims.scan_tests
+
+    def scan_tests(tests_dir: Path, root: Path) -> dict:
+        stats = []
+        for p in sorted(Path(tests_dir).rglob("*.py")):
+            try:
+                st = p.stat()
+            except OSError:
+                continue
+            stats.append((str(p), st.st_mtime_ns, st.st_size))
+        key = (str(tests_dir), str(root), tuple(stats))
+        if key not in _SCANS:
+            _SCANS.clear()
+            _SCANS[key] = scan(tests_dir, root)
+        return dict(_SCANS[key])
+
+    scan_tests._live_memo = True  # type: ignore[attr-defined]
+    claims.scan_tests = scan_tests
+
+
+def speed_up(config: Any) -> None:
+    """``on_config``: reuse compiled templates and the theme's file listing; on rebuilds, skip
+    the theme's static pages (404, sitemap), which a page edit does not change."""
+    if not STATE.enabled:
+        return
+    theme = config.theme
+    make_env = theme.get_env
+
+    def get_env() -> jinja2.Environment:
+        env = make_env()
+        env.bytecode_cache = _BYTECODE
+        key = tuple(getattr(env.loader, "searchpath", ()) or ())
+        list_all = env.list_templates
+
+        def list_templates(extensions: Any = None, filter_func: Any = None) -> list[str]:
+            memo = (key, tuple(extensions or ()), getattr(filter_func, "__code__", filter_func),
+                    frozenset(theme.static_templates))
+            if memo not in _LISTINGS:
+                _LISTINGS[memo] = list_all(extensions=extensions, filter_func=filter_func)
+            return list(_LISTINGS[memo])
+
+        env.list_templates = list_templates  # type: ignore[method-assign]
+        return env
+
+    theme.get_env = get_env  # type: ignore[method-assign]
+    _memoize_test_scan()
+    if STATE.last is not None:
+        theme.static_templates -= {"404.html", "sitemap.xml", "sitemap.xml.gz"}
 
 
 def start(command: str, dirty: bool) -> None:
