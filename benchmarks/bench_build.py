@@ -145,6 +145,26 @@ def edit_latency(project: Path, port: int, edits: int, plain: bool = False, **ex
         log.close()
 
 
+def provenance() -> dict:
+    """Where and when: commit, versions, CPUs and the load average (the machine is shared)."""
+    import platform
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or None
+    except OSError:
+        commit = None
+    try:
+        import torch
+        torch_version = torch.__version__
+    except ImportError:
+        torch_version = None
+    return {"benchmark": "bench_build", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "commit": commit,
+            "python": platform.python_version(), "torch": torch_version, "cpus": os.cpu_count(),
+            "load_average_at_start": os.getloadavg()[0],
+            "note": "shared machine: timings are noisy; read the ratios measured in this run"}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--edits", type=int, default=5)
@@ -157,7 +177,7 @@ def main() -> int:
         res = edit_latency(Path(args.project).resolve(), args.port, args.edits, plain=args.plain_serve)
         print(json.dumps(res))
         return 0
-    out: dict = {"machine": f"{os.cpu_count()} CPUs, shared (timings are noisy; read the ratios)"}
+    out: dict = provenance()
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         two = copy_project(Path(tmp) / "kb2")
         site = Path(tmp) / "site"
@@ -191,6 +211,7 @@ def main() -> int:
         rc = subprocess.call(["make", "test"], cwd=ROOT)
         out["make_test_s"] = round(time.perf_counter() - start, 1)
         print(f"make test (warm environment): {out['make_test_s']} s, exit {rc}")
+    out["load_average_at_end"] = os.getloadavg()[0]
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "bench_build.json").write_text(json.dumps(out, indent=1) + "\n")
     return 0
