@@ -45,3 +45,11 @@ def test_make_test_and_ci_share_the_setup_step() -> None:
     assert dry.index("fonts-noto-cjk") < dry.index("pytest")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make browser-deps" in ci and "apt-get" not in ci.replace("apt-get`", "")
+
+
+def test_make_serve_uses_the_cache_and_the_dirty_reload() -> None:
+    """`make serve` reuses cached blocks and re-renders only what a save changes;
+    `make build CACHE=off` runs every block without the cache."""
+    serve = _make("-n", "serve", "STAMP=Makefile").stdout
+    assert "mkdocs serve --strict --dirty" in serve and "NOTES_EXEC_CACHE=on" in serve
+    assert "NOTES_EXEC_CACHE=off" in _make("-n", "build", "STAMP=Makefile", "CACHE=off").stdout
