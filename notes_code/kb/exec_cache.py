@@ -55,6 +55,8 @@ from notes_code.kb.exec_inputs import REAL_IMPORT, Recorder, audit, module_closu
 FORMAT_VERSION = 1
 CACHE_DIR = Path(".cache") / "exec"
 MODES = ("on", "refresh", "off")
+_SVG_RE = re.compile(r"<svg\b.*?</svg>", re.S)
+_PARKED_RE = re.compile(r"<!--notes-exec-svg:(\d+)-->")
 _FENCE_RE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>python|py|pycon)\b"
                        r"(?P<info>[^\n]*)$")
 
@@ -145,12 +147,14 @@ class ExecCache:
         self._blocks: list[tuple[int, str]] = []
         self._sessions: dict[str, dict] = {}
         self._hashes: dict[tuple[Path, int, int], str | None] = {}
+        self._svgs: dict[str, str] = {}
 
     # -- page bookkeeping
     def begin_build(self) -> None:
         """Forget the last build's statistics and the file-hash memo."""
         self.stats = Stats()
         self._hashes.clear()
+        self._svgs.clear()
         for name in [m for m in sys.modules if any(m == p or m.startswith(p + ".")
                                                     for p in self.packages if p != "notes_code")]:
             del sys.modules[name]
@@ -214,6 +218,26 @@ class ExecCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    # -- figures: kept out of the page while MkDocs and the search index parse it
+    def park_svgs(self, html: str) -> str:
+        """Replace each inline ``<svg>`` of a block's HTML output by a comment placeholder.
+
+        A figure's SVG is most of a page's bytes (the basin page: 2.8 MB, 14,685 paths) and
+        nothing in it is worth searching, but the search plugin parses every tag of it
+        (about 4 s for that page). :meth:`restore_svgs` puts them back into the written page.
+        """
+        def park(m: re.Match) -> str:
+            token = str(len(self._svgs))
+            self._svgs[token] = m.group(0)
+            return f"<!--notes-exec-svg:{token}-->"
+        return _SVG_RE.sub(park, html)
+
+    def restore_svgs(self, html: str) -> str:
+        """Put parked figures back (``on_post_page``, after the search index read the page)."""
+        if "<!--notes-exec-svg:" not in html:
+            return html
+        return _PARKED_RE.sub(lambda m: self._svgs.get(m.group(1), m.group(0)), html)
 
     def write_stats(self) -> None:
         """Record the last build's :class:`Stats` in ``<directory>/last-build.json`` (atomically)."""
@@ -342,8 +366,9 @@ def install(cache: ExecCache) -> None:
 
             def run(code: str, returncode: int | None = None, session: str | None = None,
                     id: str | None = None, **_extra: str) -> str:  # noqa: A002
-                return cache.run(code, language=language, session=session or None,
-                                 options={**options, **extra}, timeout=timeout, max_output=max_output)
+                out = cache.run(code, language=language, session=session or None,
+                                options={**options, **extra}, timeout=timeout, max_output=max_output)
+                return cache.park_svgs(out) if kwargs.get("html") else out
             return base_format(language=language, run=run, transform_source=transform, extra=extra,
                                **kwargs)
         return fmt

@@ -138,6 +138,10 @@ def on_page_content(html: str, page, config, files) -> str:
     return html
 
 
+def on_post_page(output: str, page, config) -> str:
+    return _state["exec"].restore_svgs(output)  # figures left out of the search parse go back in
+
+
 def on_post_build(config) -> None:
     live.finish()
     stats = _state["exec"].stats

@@ -205,3 +205,18 @@ def test_environment_sets_mode_and_default_time_limit(tmp_path: Path, monkeypatc
     monkeypatch.setenv("NOTES_EXEC_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="NOTES_EXEC_TIMEOUT"):
         exec_cache.from_environment(tmp_path)
+
+
+@pytest.mark.slow
+def test_figures_reach_the_page_but_not_the_search_index(tmp_path: Path) -> None:
+    """An executed block's inline SVG is on the written page, byte for byte, and is kept out of
+    the search plugin's parse (it is most of a figure page's bytes and has nothing to search)."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg"><text>svg-label-77</text><path d="M0 0"/></svg>'
+    page = HEAD + "그림 아래 글 findme-prose.\n\n" + _block(f"print('<figure>{svg}</figure>')", 'html="on"')
+    make_fixture_site(tmp_path, {"index.md": "# 홈\n", "papers/fx/index.md": page})
+    proc, _ = _build(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (tmp_path / "out" / "papers" / "fx" / "index.html").read_text(encoding="utf-8")
+    assert svg in html and "notes-exec-svg" not in html
+    index = (tmp_path / "out" / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "findme-prose" in index and "svg-label-77" not in index
