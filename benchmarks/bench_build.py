@@ -170,6 +170,7 @@ def main() -> int:
     ap.add_argument("--edits", type=int, default=5)
     ap.add_argument("--port", type=int, default=8104)
     ap.add_argument("--notes", type=int, default=20)
+    ap.add_argument("--small", action="store_true", help="only the 2-note measurements")
     ap.add_argument("--project", help="time only the prose edit of this checkout")
     ap.add_argument("--plain-serve", action="store_true", help="plain `mkdocs serve` (no --dirty)")
     args = ap.parse_args()
@@ -192,6 +193,12 @@ def main() -> int:
         print(f"  prose edit with make serve: median {e2['median_s']} s of {e2['edits_s']} "
               f"(target <= 2 s; server start {e2['startup_s']} s)")
 
+        if args.small:
+            out.update({"ratios": {"cold_over_off": round(cold / off, 3),
+                                   "warm_over_off": round(warm / off, 3)}, "edit_2_notes": e2})
+            out["load_average_at_end"] = os.getloadavg()[0]
+            print(json.dumps(out))
+            return 0
         many = copy_project(Path(tmp) / f"kb{args.notes}")
         grow(many, args.notes)
         full = os.environ.get("NOTES_BENCH_FULL") == "1"
