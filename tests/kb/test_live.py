@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from notes_code.kb import live
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state():
+    """Each test starts from, and leaves behind, a state that does nothing (as in `mkdocs build`)."""
+    live.STATE = live.LiveState()
+    yield
+    live.STATE = live.LiveState()
 
 
 class FakePage:
