@@ -17,7 +17,16 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Import this checkout's notes_code first, even from a venv installed elsewhere.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce gpu-run clean
+# Debian packages the browser tests need (Playwright drives the system Chromium; the font
+# draws Korean in screenshots). `make browser-deps` installs what is missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO     ?= sudo
+USER_ID  ?= $(shell id -u)
+# The executed-block cache (.cache/exec/): on (read and write), refresh (run every block and
+# rewrite the entries), off (run every block, touch nothing). `make build CACHE=off` ignores it.
+CACHE ?= on
+
+.PHONY: help install browser-deps serve build test test-unit test-browser test-claim test-note lint bench bench-full reproduce gpu-run mutate clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -31,23 +40,36 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the project with docs and test extras
 
 # axe-core (npm) for the accessibility tests, into node_modules/ (git-ignored).
-AXE_SPEC ?= axe-core@4.14.1
-node_modules/.installed: Makefile
+AXE_SPEC  ?= axe-core@4.14.1
+AXE_STAMP ?= node_modules/.installed
+$(AXE_STAMP):
 	npm install --no-save --no-audit --no-fund $(AXE_SPEC)
 	@touch $@
 
-serve: $(STAMP) ## Build the site (strict) and serve it with live reload at http://127.0.0.1:8000
-	$(BIN)/mkdocs serve --strict --dev-addr $(HOST)
+browser-deps: ## Install Debian's chromium and fonts-noto-cjk if missing (apt-get as root, else sudo)
+	@need=""; \
+	[ -x "$(CHROMIUM)" ] || need="$$need chromium"; \
+	{ command -v fc-list >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; } || need="$$need fonts-noto-cjk"; \
+	[ -z "$$need" ] && exit 0; \
+	if [ "$(USER_ID)" = 0 ]; then apt=""; \
+	elif command -v "$(SUDO)" >/dev/null && "$(SUDO)" -n true 2>/dev/null; then apt="$(SUDO)"; \
+	else echo "make: the browser tests need:$$need; install them with: sudo apt-get install -y$$need" >&2; exit 1; fi; \
+	echo "== installing$$need (apt-get, about a minute)"; \
+	DEBIAN_FRONTEND=noninteractive $$apt apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$apt apt-get install -y -qq --no-install-recommends$$need >/dev/null
 
-build: $(STAMP) ## Build the site into site/ (strict)
-	$(BIN)/mkdocs build --strict --clean
+serve: $(STAMP) ## Build the site and serve it with live reload at http://127.0.0.1:8000 (cached blocks, dirty reload)
+	NOTES_EXEC_CACHE=$(CACHE) NOTES_DIRTY_SERVE=1 $(BIN)/mkdocs serve --strict --dirty --dev-addr $(HOST)
 
-test: $(STAMP) node_modules/.installed ## Run every check: lint, pytest (unit, claims), strict site build, site and browser tests
+build: $(STAMP) ## Build the site into site/ (strict; CACHE=off runs every block without the cache)
+	NOTES_EXEC_CACHE=$(CACHE) $(BIN)/mkdocs build --strict --clean
+
+test: $(STAMP) browser-deps $(AXE_STAMP) ## Run every check: lint, pytest (unit, claims), strict site build running every block, site and browser tests
 	$(BIN)/ruff check .
 	$(BIN)/notes check
 	$(PY) -m pytest -m "not browser and not site"; status=$$?; \
 	start=$$(date +%s%N); \
-	$(BIN)/mkdocs build --strict --clean || exit 1; \
+	NOTES_EXEC_CACHE=refresh $(BIN)/mkdocs build --strict --clean || exit 1; \
 	echo "site build with every executed block: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
 	$(PY) -m pytest -m "site or browser" --no-claims-report || exit 1; \
 	exit $$status
@@ -55,7 +77,7 @@ test: $(STAMP) node_modules/.installed ## Run every check: lint, pytest (unit, c
 test-unit: $(STAMP) ## Run pytest without the site and browser tests
 	$(PY) -m pytest -m "not browser and not site"
 
-test-browser: build node_modules/.installed ## Run the site and browser tests against a fresh build
+test-browser: build browser-deps $(AXE_STAMP) ## Run the site and browser tests against a fresh build
 	$(PY) -m pytest -m "site or browser" --no-claims-report
 
 test-claim: $(STAMP) ## Run exactly the tests of one claim: make test-claim CLAIM=pascanu2013/...
@@ -73,6 +95,9 @@ lint: $(STAMP) ## ruff and the note linter
 bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same run
 	$(PY) benchmarks/run_all.py
 
+bench-full: $(STAMP) ## make bench, plus the time of `make test` on a warm environment (long)
+	NOTES_BENCH_MAKE_TEST=1 $(PY) benchmarks/run_all.py
+
 reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] [DEVICE=cuda] [WORKERS=2]
 	$(PY) -m notes_code.experiments run $(or $(GRID),ci) --device $(or $(DEVICE),cpu) $(if $(BUDGET),--budget $(BUDGET)) $(if $(WORKERS),--workers $(WORKERS) --threads 1)
 
@@ -80,4 +105,4 @@ gpu-run: ## On the GPU machine: fused-kernel tests, benchmark, Fig. 7 into OUT=d
 	$(PY) scripts/gpu_run.py --minutes $(or $(MINUTES),8) $(if $(OUT),--out $(OUT))
 
 clean: ## Remove build outputs (keeps .venv)
-	rm -rf site reports screenshots .pytest_cache
+	rm -rf site reports screenshots .pytest_cache .cache

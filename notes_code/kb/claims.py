@@ -165,7 +165,7 @@ def build_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None
 
 # --- the report written by the pytest plugin ---------------------------------------------
 
-STATUS_LABELS = {"passed": "통과", "failed": "실패", "not-run": "실행 안 됨", "skipped": "건너뜀",
+STATUS_LABELS = {"passed": "통과", "failed": "실패", "not-run": "미실행", "skipped": "건너뜀",
                  "refuted": "기준 미충족"}
 
 

@@ -3,6 +3,7 @@
 ```bash
 notes new pascanu2013 --title "On the difficulty of training recurrent neural networks" \\
     --authors "Razvan Pascanu" "Tomas Mikolov" "Yoshua Bengio" --year 2013 --arxiv 1211.5063
+notes new bengio1994   # adopts the references.yaml entry bengio1994 (no note yet): keeps its fields
 notes check          # file:line: message per problem; non-zero exit on any
 notes list           # slug, year, status, claims, pass rate
 ```
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import keyword
+import os
 import re
 import sys
 import unicodedata
@@ -120,6 +122,33 @@ def validate_arxiv(text: str | None) -> str | None:
     return value
 
 
+DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+DOI_URL_RE = re.compile(r"^https?://(?:dx\.)?doi\.org/(?P<doi>.+)$")
+
+
+def validate_doi(text: str | None) -> str | None:
+    """A DOI (``10.1109/72.279181``) or its ``https://doi.org/...`` URL, as the bare DOI."""
+    if text is None:
+        return None
+    value = text.strip()
+    m = DOI_URL_RE.match(value)
+    if m:
+        value = m["doi"]
+    if not DOI_RE.match(value):
+        raise UsageError(f"--doi {text!r} is not a DOI such as 10.1109/72.279181")
+    return value
+
+
+def validate_url(text: str | None) -> str | None:
+    """An ``http(s)://`` URL without spaces."""
+    if text is None:
+        return None
+    value = text.strip()
+    if not re.fullmatch(r"https?://[^\s<>\"]+", value):
+        raise UsageError(f"--url {text!r} is not an http(s):// address")
+    return value
+
+
 def find_root(start: Path) -> Path | None:
     """The nearest folder at or above ``start`` holding ``references.yaml`` and ``docs/``."""
     for folder in [start, *start.parents]:
@@ -146,17 +175,85 @@ def project_root(given: str | None) -> Path:
 
 @dataclass
 class Plan:
-    """What ``notes new`` will write: new files (in order) and the bibliography append."""
+    """What ``notes new`` will write: new files (in order) and the new ``references.yaml``."""
 
     root: Path
     files: list[tuple[Path, str]] = field(default_factory=list)
     references: Path | None = None
-    reference_text: str = ""
+    reference_text: str = ""  # the whole new text of references.yaml
+    adopted: bool = False
+    kept: list[str] = field(default_factory=list)  # flags that differed from an adopted entry
 
 
-def plan_new(root: Path, slug: str, title: str, authors: list[str], year: int,
-             arxiv: str | None, today: dt.date) -> Plan:
-    """Check every target and build the plan; raises before anything is written."""
+@dataclass
+class Paper:
+    """What the user said about the paper (``None``: not given)."""
+
+    title: str | None = None
+    authors: list[str] | None = None
+    year: int | None = None
+    arxiv: str | None = None
+    venue: str | None = None
+    doi: str | None = None
+    url: str | None = None
+
+    def link(self) -> str | None:
+        """The entry's ``url``: ``--url``, else the DOI's, else the arXiv abstract page."""
+        if self.url:
+            return self.url
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return template.arxiv_url(self.arxiv) if self.arxiv else None
+
+
+def _entry_span(text: str, key: str) -> tuple[int, int]:
+    """Character span of the top-level YAML block ``key:`` (through its last indented line)."""
+    m = re.search(rf"^{re.escape(key)}\s*:.*(?:\n(?:[ \t]+.*|[ \t]*(?=\n)))*\n?", text, re.M)
+    if m is None:
+        raise ProjectError(f"references.yaml: cannot find the block of {key!r} to update")
+    return m.start(), m.end()
+
+
+def _adopt(slug: str, entry: dict, paper: Paper, refs_text: str) -> tuple[str, Paper, list[str]]:
+    """The new references.yaml text with ``slug``'s entry given a note, and the paper it describes.
+
+    Existing fields are kept; flags only fill fields the entry lacks.
+    """
+    kept = []
+    updated = dict(entry)
+    for name, value in (("title", paper.title), ("year", paper.year), ("venue", paper.venue),
+                        ("url", paper.link())):
+        if value is None:
+            continue
+        if name in updated and str(updated[name]) != str(value):
+            kept.append(f"{name}: kept {updated[name]!r} (not {value!r})")
+        updated.setdefault(name, value)
+    if paper.authors and "authors" in updated and updated["authors"] != template.author_list(
+            [template.bib_name(a) for a in paper.authors]):
+        kept.append(f"authors: kept {updated['authors']!r}")
+    updated["status"] = template.STATUS_NEW
+    updated["note"] = slug
+    start, end = _entry_span(refs_text, slug)
+    new_text = refs_text[:start] + template.yaml_block({slug: updated}) + refs_text[end:]
+    authors = template.split_bib_authors(str(updated.get("authors", ""))) or paper.authors or []
+    try:
+        year = int(updated.get("year"))
+    except (TypeError, ValueError):
+        raise ProjectError(f"references.yaml: entry {slug!r} has no usable year") from None
+    arxiv = paper.arxiv
+    m = ARXIV_URL_RE.match(str(updated.get("url", "")))
+    if arxiv is None and m:
+        arxiv = m["id"]
+    return new_text, Paper(title=str(updated.get("title") or paper.title), authors=authors,
+                           year=year, arxiv=arxiv), kept
+
+
+def plan_new(root: Path, slug: str, paper: Paper, today: dt.date) -> Plan:
+    """Check every target and build the plan; raises before anything is written.
+
+    A ``references.yaml`` entry ``slug`` without a note is adopted (its fields kept,
+    ``note:`` and ``status:`` set); one that already names a note is refused.
+    """
     taken = [d for d in (root / "docs" / "papers" / slug, root / "notes_code" / slug,
                          root / "tests" / slug) if d.exists() or d.is_symlink()]
     if taken:
@@ -170,22 +267,38 @@ def plan_new(root: Path, slug: str, title: str, authors: list[str], year: int,
         raise ProjectError(f"cannot read {refs_path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ProjectError(f"{refs_path}: expected a mapping of key -> entry")
-    if slug in data or re.search(rf"^{re.escape(slug)}\s*:", refs_text, re.M):
-        raise UsageError(f"references.yaml already has the key {slug!r}; choose another slug "
-                         "(nothing was written)")
-    entry = template.render_reference(slug, title, authors, year, arxiv)
-    sep = "" if not refs_text or refs_text.endswith("\n") else "\n"
-    new_refs = refs_text + sep + entry
+    kept: list[str] = []
+    adopted = slug in data
+    if adopted:
+        entry = data[slug]
+        if not isinstance(entry, dict):
+            raise ProjectError(f"{refs_path}: entry {slug!r} is not a mapping")
+        if entry.get("note"):
+            raise UsageError(f"references.yaml's entry {slug!r} already has the note "
+                             f"{entry['note']!r} (docs/papers/{entry['note']}/); nothing was written")
+        new_refs, paper, kept = _adopt(slug, entry, paper, refs_text)
+        expected = set(data)
+    else:
+        missing = [f"--{n}" for n in ("title", "authors", "year") if getattr(paper, n) is None]
+        if missing:
+            raise UsageError(f"{slug!r} is not in references.yaml yet, so {', '.join(missing)} "
+                             f"{'is' if len(missing) == 1 else 'are'} required")
+        entry_text = template.render_reference(slug, paper.title, paper.authors, paper.year,
+                                               paper.arxiv, venue=paper.venue, url=paper.link())
+        sep = "" if not refs_text or refs_text.endswith("\n") else "\n"
+        new_refs = refs_text + sep + entry_text
+        expected = set(data) | {slug}
     parsed = yaml.safe_load(new_refs)
-    if set(parsed) != set(data) | {slug} or parsed[slug] != yaml.safe_load(entry)[slug]:
-        raise ProjectError("appending to references.yaml would not add exactly one entry "
-                           "(does the file end inside a block?); nothing was written")
-    plan = Plan(root=root, references=refs_path, reference_text=sep + entry)
+    if not isinstance(parsed, dict) or set(parsed) != expected or any(
+            parsed[k] != data[k] for k in data if k != slug):
+        raise ProjectError("updating references.yaml would change more than the entry "
+                           f"{slug!r} (does the file end inside a block?); nothing was written")
+    plan = Plan(root=root, references=refs_path, reference_text=new_refs, adopted=adopted, kept=kept)
     plan.files = [
         (root / "docs" / "papers" / slug / "index.md",
-         template.render_note(slug, title, authors, year, arxiv, today)),
+         template.render_note(slug, paper.title, paper.authors, paper.year, paper.arxiv, today)),
         (root / "notes_code" / slug / "__init__.py",
-         template.render_package(slug, title, authors, year, arxiv)),
+         template.render_package(slug, paper.title, paper.authors, paper.year, paper.arxiv)),
         (root / "tests" / slug / "__init__.py", template.render_tests_init(slug)),
         (root / "tests" / slug / f"test_{slug}.py", template.render_test_stub(slug)),
     ]
@@ -196,6 +309,17 @@ def _write_new(path: Path, text: str) -> None:
     """Create ``path``; never overwrites."""
     with open(path, "x", encoding="utf-8", newline="\n") as f:
         f.write(text)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Replace ``path``'s text atomically (a temporary file beside it, then ``os.replace``)."""
+    tmp = path.with_name(f".{path.name}.notes-new.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def apply_plan(plan: Plan) -> None:
@@ -213,8 +337,7 @@ def apply_plan(plan: Plan) -> None:
             made_files.append(path)
         if plan.references is not None:
             refs_before = plan.references.read_bytes()
-            with open(plan.references, "a", encoding="utf-8", newline="\n") as f:
-                f.write(plan.reference_text)
+            _replace_text(plan.references, plan.reference_text)
     except BaseException as exc:
         if refs_before is not None:
             plan.references.write_bytes(refs_before)
@@ -233,16 +356,25 @@ def apply_plan(plan: Plan) -> None:
 
 def cmd_new(args: argparse.Namespace) -> int:
     slug = validate_slug(args.slug)
-    title = validate_text(args.title, "--title")
-    authors = validate_authors(args.authors)
-    year = validate_year(args.year)
-    arxiv = validate_arxiv(args.arxiv)
+    paper = Paper(
+        title=validate_text(args.title, "--title") if args.title is not None else None,
+        authors=validate_authors(args.authors) if args.authors is not None else None,
+        year=validate_year(args.year) if args.year is not None else None,
+        arxiv=validate_arxiv(args.arxiv),
+        venue=validate_text(args.venue, "--venue") if args.venue is not None else None,
+        doi=validate_doi(args.doi), url=validate_url(args.url))
     root = project_root(args.root)
-    plan = plan_new(root, slug, title, authors, year, arxiv, dt.date.today())
+    plan = plan_new(root, slug, paper, dt.date.today())
     apply_plan(plan)
     for path, _ in plan.files:
         print(f"created  {path.relative_to(root).as_posix()}")
-    print(f"appended {slug!r} to references.yaml")
+    if plan.adopted:
+        print(f"adopted  the references.yaml entry {slug!r} (its fields kept; note: {slug}, "
+              f"status: {template.STATUS_NEW})")
+        for line in plan.kept:
+            print(f"         {line}")
+    else:
+        print(f"appended {slug!r} to references.yaml")
     print(f"""
 next steps:
   1. write the note: docs/papers/{slug}/index.md (replace the TODOs of each section)
@@ -332,15 +464,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     new = sub.add_parser("new", help="start a note: note, package, test stub, bibliography entry",
                          description="Create docs/papers/<slug>/index.md, notes_code/<slug>/, "
-                                     "tests/<slug>/ and the references.yaml entry <slug>. "
-                                     "Refuses to overwrite anything.")
+                                     "tests/<slug>/ and the references.yaml entry <slug>; an "
+                                     "entry <slug> that has no note yet is adopted (its fields "
+                                     "kept). Refuses to overwrite anything.")
     new.add_argument("slug", help="lowercase name, also the Python package and the citation key: "
                                   "a-z, 0-9, '_' (e.g. pascanu2013)")
-    new.add_argument("--title", required=True, help="the paper's title (Korean is fine)")
-    new.add_argument("--authors", required=True, nargs="+", metavar="NAME",
-                     help="one argument per author (or one argument separated by ';')")
-    new.add_argument("--year", required=True, help="publication year, 4 digits")
+    new.add_argument("--title", help="the paper's title (Korean is fine); required unless "
+                                     "references.yaml already has <slug>")
+    new.add_argument("--authors", nargs="+", metavar="NAME",
+                     help="one argument per author (or one argument separated by ';'), as "
+                          "'Yoshua Bengio' or 'Bengio, Y.'; written 'Bengio, Y.' in references.yaml")
+    new.add_argument("--year", help="publication year, 4 digits")
     new.add_argument("--arxiv", help="arXiv id (1211.5063) or its URL")
+    new.add_argument("--venue", help="where it appeared (journal, volume, pages)")
+    new.add_argument("--doi", help="DOI (10.1109/72.279181) or its https://doi.org/ URL")
+    new.add_argument("--url", help="the paper's address (default: the DOI's, else the arXiv page)")
     new.add_argument("--root", help=root_help)
     new.set_defaults(func=cmd_new)
 

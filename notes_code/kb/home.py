@@ -17,8 +17,16 @@ from notes_code.kb import claims as kb_claims
 from notes_code.kb import escape
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
+from notes_code.kb.render import tally
 
 CARDS_PLACEHOLDER = "<!-- paper-cards -->"
+
+
+def _claims_text(statuses: list[str]) -> str:
+    """``주장 20/22 통과`` (of those that ran), or ``주장 22개 미실행`` when none ran."""
+    if statuses and all(s == "not-run" for s in statuses):
+        return f"주장 {len(statuses)}개 {tally(statuses)}"
+    return f"주장 {tally(statuses)}" if statuses else "주장 없음"
 
 
 def reading_order(notes: list[kb_notes.Note]) -> list[kb_notes.Note]:
@@ -37,7 +45,8 @@ def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
     """Markdown for one Material grid card per paper note.
 
     Each card shows the title, authors, year, tags, reading status (a labelled badge)
-    and how many of the note's claims passed their tests in the last recorded run.
+    and how many of the note's claims passed their tests in the last recorded run
+    ("미실행" when none of them has run, rather than "0/N 통과").
 
     Args:
         root: The project folder (holding ``docs/``, ``tests/``, ``reports/``);
@@ -53,9 +62,7 @@ def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
     cards = []
     for note in reading_order(kb_notes.discover(root / "docs")):
         ids = [c for c in index.claims if c.split("/", 1)[0] == note.slug]
-        passed = sum(
-            kb_claims.claim_status(c, index.tests.get(c, []), report)[0] == "passed" for c in ids
-        )
+        statuses = [kb_claims.claim_status(c, index.tests.get(c, []), report)[0] for c in ids]
         tags = " ".join(f"<code>{escape.attr(t)}</code>" for t in note.meta.get("tags", []) or [])
         authors = ", ".join(escape.text(a) for a in note.meta.get("authors", []) or [])
         status = str(note.meta.get("status", "?"))
@@ -65,6 +72,6 @@ def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
             f"    ---\n\n"
             f"    {authors} ({escape.text(note.meta.get('year', '?'))})\n\n"
             f"    {tags}\n\n"
-            f"    {kb_refs.status_badge(status)} · 주장 {passed}/{len(ids)} 통과"
+            f"    {kb_refs.status_badge(status)} · {_claims_text(statuses)}"
         )
     return '<div class="grid cards" markdown>\n\n' + "\n\n".join(cards) + "\n\n</div>\n"

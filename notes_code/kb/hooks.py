@@ -15,6 +15,7 @@ Everything here delegates to :mod:`notes_code.kb`.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -22,13 +23,14 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import escape, exec_guard, home, links, render, sitenav
+from notes_code.kb import escape, exec_cache, exec_guard, home, links, live, render, sitenav
 from notes_code.kb import katex as kb_katex
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 from notes_code.kb import search as kb_search
 
 _state: dict = {}
+_log = logging.getLogger("mkdocs.hooks.notes")
 
 
 def project_root(config) -> Path:
@@ -36,9 +38,19 @@ def project_root(config) -> Path:
     return Path(config.config_file_path).resolve().parent
 
 
+def on_startup(command: str, dirty: bool) -> None:
+    live.start(command, dirty)  # `mkdocs serve --dirty`: re-render only what a save can change
+
+
 def on_config(config):
     _state["root"] = project_root(config)
     _state["collector"] = exec_guard.install()
+    try:
+        _state["exec"] = exec_cache.from_environment(_state["root"])
+    except ValueError as exc:
+        raise PluginError(str(exc)) from exc
+    exec_cache.install(_state["exec"])
+    live.speed_up(config)
     if "katex" in _state:  # `mkdocs serve` reloads the config: one node process at a time
         _state["katex"].close()
     _state["katex"] = kb_katex.Renderer(Path(config.docs_dir) / "assets/katex/katex.min.js",
@@ -49,10 +61,12 @@ def on_config(config):
 @event_priority(-110)  # after literate-nav (-100) has read the SUMMARY files
 def on_files(files, config):
     sitenav.exclude_nav_files(files)
+    live.select(files, project_root(config), Path(config.docs_dir))
     return files
 
 
 def on_nav(nav, config, files):
+    live.restore_titles(files)
     sitenav.escape_nav(nav.items)
     return nav
 
@@ -61,6 +75,7 @@ def on_pre_build(config) -> None:
     for name in [m for m in sys.modules if m.startswith("notes_code.")]:
         if not name.startswith("notes_code.kb"):
             del sys.modules[name]
+    _state["exec"].begin_build()
     root = _state["root"]
     docs = Path(config.docs_dir)
     try:
@@ -91,6 +106,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     status = sitenav.take_status(page.meta)
     if page.file.generated_by:  # API, test sources, indexes: data, not prose
         return markdown
+    _state["exec"].begin_page(uri, page.file.content_string)
     refs = _state["refs"]
     problems = kb_refs.check_keys(markdown, refs, uri)
     if problems:
@@ -147,9 +163,19 @@ def on_page_content(html: str, page, config, files) -> str:
     return html
 
 
+def on_post_page(output: str, page, config) -> str:
+    return _state["exec"].restore_svgs(output)  # figures left out of the search parse go back in
+
+
 def on_post_build(config) -> None:
+    live.finish()
     _state["katex"].save()
     kb_search.post_build(config)  # Korean words, synonyms; no SUMMARY pages in search
+    stats = _state["exec"].stats
+    _state["exec"].write_stats()
+    if stats.executed or stats.reused:
+        _log.info("executed blocks: %d ran (%.1f s), %d reused from %s",
+                  len(stats.executed), stats.seconds, len(stats.reused), _state["exec"].directory)
 
 
 def on_shutdown() -> None:

@@ -9,7 +9,9 @@
   runs so that running one claim does not forget the others: per test node id,
   its claims, outcome, duration, commit and time. An expected failure
   (``@pytest.mark.xfail(strict=True)``: a pre-registered criterion that the recorded
-  data do not meet) is recorded as ``xfailed``.
+  data do not meet) is recorded as ``xfailed``. The read-merge-write holds a
+  file lock (``claims.json.lock``, :mod:`filelock`), so two pytest runs finishing
+  together both keep their results.
 
 Loaded from ``tests/conftest.py`` with ``pytest_plugins``.
 """
@@ -24,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock, Timeout
 
 from notes_code.kb.claims import REPORT_PATH, ClaimError, load_report, scan_notes
 
@@ -156,6 +159,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     root = Path(config.rootpath)
     path = Path(config.getoption("claims_report") or root / REPORT_PATH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    commit = _commit(root)
+    try:
+        with FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S):
+            _merge(config, path, state, commit)
+    except Timeout:
+        tr = config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            tr.write_line(f"claims: {path}.lock is held by another run for over {LOCK_TIMEOUT_S} s; "
+                          "the claims report was not updated", red=True)
+
+
+LOCK_TIMEOUT_S = 120
+
+
+def _merge(config: pytest.Config, path: Path, state: dict, commit: str | None) -> None:
+    """Merge this run's results into the report at ``path`` (the caller holds the lock)."""
     try:
         report = load_report(path)
     except ClaimError as exc:
@@ -165,7 +185,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             tr.write_line(f"claims: {exc}; writing a fresh report", red=True)
         report = {"tests": {}}
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    commit = _commit(root)
     for nodeid, res in state["results"].items():
         report["tests"][nodeid] = {
             "claims": state["claims_of"].get(nodeid, []),

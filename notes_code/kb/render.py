@@ -107,8 +107,7 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         out.append(f'{pad}<div class="claim-tests" id="{html.escape(anchor)}-tests" '
                    f'data-claim="{html.escape(cid)}" data-status="{status}">')
         out.append("")
-        n_pass = sum(1 for _, o in outcomes if o == "passed")
-        out.append(f"{pad}**이 주장을 확인하는 테스트** ({n_pass}/{len(outcomes)} 통과)")
+        out.append(f"{pad}**이 주장을 확인하는 테스트** ({tally([o for _, o in outcomes])})")
         out.append("")
         for ref, outcome in outcomes:
             link = relative(test_page_uri(ref.nodeid.split("::")[0]), page_uri)
@@ -125,6 +124,20 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
         out.append(f"{pad}</div>")
         i = end
     return "\n".join(out)
+
+
+def tally(outcomes: list[str]) -> str:
+    """``"2/3 통과"`` over the tests (or claims) that ran, ``"미실행"`` when none ran.
+
+    Not-run ones are counted apart (``"1/1 통과 · 2 미실행"``), never as failures:
+    ``0/N 통과`` would read as N failures when the tests had simply not run yet.
+    """
+    not_run = outcomes.count("not-run")
+    ran = len(outcomes) - not_run
+    if ran == 0:
+        return STATUS_LABELS["not-run"]
+    text = f"{outcomes.count('passed')}/{ran} 통과"
+    return f"{text} · {not_run} {STATUS_LABELS['not-run']}" if not_run else text
 
 
 _HEADING_RE = re.compile(r"^#{1,6}\s")

@@ -9,6 +9,7 @@ Korean) cannot break them.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 
 import yaml
@@ -137,9 +138,59 @@ def render_note(slug: str, title: str, authors: list[str], year: int,
     return text
 
 
+_PARTICLES = frozenset({"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le"})
+_INITIALS_RE = re.compile(r"^(?:[^\W\d_][^\W\d_]?\.(?:[ -]|$))+$")
+
+
+def bib_name(name: str) -> str:
+    """A name in the bibliography's style: ``Yoshua Bengio`` -> ``Bengio, Y.``.
+
+    ``Felix A. Gers`` -> ``Gers, F. A.``; ``Jean-Pierre Serre`` -> ``Serre, J.-P.``;
+    ``Laurens van der Maaten`` -> ``van der Maaten, L.``; a name already written
+    ``Surname, I.`` (with a comma) is kept; a single word is kept.
+    """
+    name = " ".join(name.split())
+    if "," in name or " " not in name:
+        return name
+    words = name.split(" ")
+    cut = len(words) - 1
+    while cut > 1 and words[cut - 1].lower() in _PARTICLES:
+        cut -= 1
+    given, surname = words[:cut], " ".join(words[cut:])
+
+    def initial(word: str) -> str:
+        if _INITIALS_RE.match(word + (" " if not word.endswith(".") else "")):
+            return word
+        return "-".join(f"{part[0]}." for part in word.split("-") if part)
+
+    return f"{surname}, {' '.join(initial(w) for w in given)}"
+
+
 def author_list(authors: list[str]) -> str:
     """``A, B and C``, the style of ``references.yaml``."""
     return authors[0] if len(authors) == 1 else ", ".join(authors[:-1]) + " and " + authors[-1]
+
+
+def split_bib_authors(text: str) -> list[str]:
+    """The names of a bibliography ``authors`` field: inverse of :func:`author_list` of
+    :func:`bib_name` (``Bengio, Y., Simard, P. and Frasconi, P.`` -> three names)."""
+    text = text.strip()
+    if not text:
+        return []
+    head, _, last = text.rpartition(" and ")
+    parts = [p.strip() for p in head.split(",")] if head else []
+    if "," not in text:
+        return [p for p in [*parts, last.strip()] if p]
+    # "Surname, I." pairs: a part made only of initials belongs to the surname before it
+    tokens = [p for p in parts if p] + [t.strip() for t in last.split(",")]
+    names: list[str] = []
+    for token in tokens:
+        if names and _INITIALS_RE.match(token + ("" if token.endswith(".") else " ")) \
+                and "," not in names[-1]:
+            names[-1] = f"{names[-1]}, {token}"
+        else:
+            names.append(token)
+    return names
 
 
 def short_label(authors: list[str], year: int) -> str:
@@ -182,11 +233,24 @@ def render_test_stub(slug: str) -> str:
 
 
 def render_reference(slug: str, title: str, authors: list[str], year: int,
-                     arxiv: str | None = None) -> str:
-    """The YAML of the bibliography entry, to append to ``references.yaml``."""
-    entry: dict = {"authors": author_list(authors), "short": short_label(authors, year),
-                   "title": title, "year": year}
-    if arxiv:
-        entry["url"] = arxiv_url(arxiv)
+                     arxiv: str | None = None, venue: str | None = None,
+                     url: str | None = None) -> str:
+    """The YAML of the bibliography entry, to append to ``references.yaml``.
+
+    Fields in the file's order (authors, short, title, venue, year, url, status, note);
+    authors as ``Surname, I.`` (:func:`bib_name`) like every other entry.
+    """
+    names = [bib_name(a) for a in authors]
+    entry: dict = {"authors": author_list(names), "short": short_label(names, year), "title": title}
+    if venue:
+        entry["venue"] = venue
+    entry["year"] = year
+    if url or arxiv:
+        entry["url"] = url or arxiv_url(arxiv)  # type: ignore[arg-type]
     entry.update(status=STATUS_NEW, note=slug)
-    return _yaml({slug: entry}, flow=False)
+    return yaml_block({slug: entry})
+
+
+def yaml_block(data: dict) -> str:
+    """Block-style YAML of bibliography entries (the style of ``references.yaml``)."""
+    return _yaml(data, flow=False)

@@ -126,7 +126,7 @@ def test_make_test_fails_on_a_failed_claim(tmp_path: Path) -> None:
     stamp.touch()
     venv = Path(sys.executable).parent.parent
     proc = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "test", f"VENV={venv}",
-                           f"STAMP={stamp}"],
+                           f"STAMP={stamp}", f"AXE_STAMP={stamp}"],
                           cwd=tmp_path, capture_output=True, text=True, env=ENV, timeout=600)
     assert proc.returncode != 0
     assert "1 failed" in proc.stdout

@@ -19,7 +19,7 @@ import yaml
 
 from notes_code.kb import cli, lint
 from notes_code.kb import references as kb_refs
-from tests.kb.conftest import make_fixture_site, run_build
+from tests.kb.conftest import ROOT, make_fixture_site, run_build
 from tests.kb.test_lint import REFERENCES, make_project
 
 SLUG = "hong2024"
@@ -79,7 +79,7 @@ def test_new_creates_the_files(project: Path, capsys: pytest.CaptureFixture[str]
     assert refs_text.startswith(REFERENCES)  # appended: the comment and old entries survive
     entry = kb_refs.load(project / "references.yaml")[SLUG]
     assert (entry.authors, entry.year, entry.status, entry.note, entry.url) == (
-        "Gildong Hong and Kim, C.", 2024, "읽는 중", SLUG, "https://arxiv.org/abs/1211.5063")
+        "Hong, G. and Kim, C.", 2024, "읽는 중", SLUG, "https://arxiv.org/abs/1211.5063")
     assert entry.title == "순환 신경망 학습의 어려움: 다시 읽기"
 
 
@@ -114,7 +114,9 @@ def test_new_note_builds_in_a_fixture_site(project: Path, tmp_path: Path) -> Non
         tests={f"{SLUG}/__init__.py": read(CREATED[2]), f"{SLUG}/test_{SLUG}.py": read(CREATED[3])},
         references=read("references.yaml"))
     (tmp_path / "site" / "notes_code").mkdir(exist_ok=True)
-    (tmp_path / "site" / "notes_code" / "__init__.py").write_text("", encoding="utf-8")
+    # the fixture's own notes_code/ shadows this repository's: let it find notes_code.kb here
+    (tmp_path / "site" / "notes_code" / "__init__.py").write_text(
+        f"__path__.append({str(ROOT / 'notes_code')!r})\n", encoding="utf-8")
     shutil.copytree(project / "notes_code" / SLUG, tmp_path / "site" / "notes_code" / SLUG)
     proc = run_build(config, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr[-4000:]
@@ -149,8 +151,13 @@ def test_console_entry_point(project: Path) -> None:
 
 HOSTILE = {
     "existing slug": ([*NEW], "already exists"),
-    "existing bibliography key": (["new", "ref2020", "--title", "t", "--authors", "a",
-                                   "--year", "2020"], "references.yaml already has the key 'ref2020'"),
+    "bibliography key with a note": (["new", "withnote"], "already has the note 'elsewhere'"),
+    "unknown key without title": (["new", "x", "--authors", "a", "--year", "2020"],
+                                  "'x' is not in references.yaml yet, so --title is required"),
+    "bad doi": (["new", "x", "--title", "t", "--authors", "a", "--year", "2020", "--doi", "72.279181"],
+                "is not a DOI"),
+    "bad url": (["new", "x", "--title", "t", "--authors", "a", "--year", "2020", "--url", "ftp://x y"],
+                "is not an http(s):// address"),
     "parent path": (["new", "../x", "--title", "t", "--authors", "a", "--year", "2020"],
                     "looks like a path"),
     "absolute path": (["new", "/abs", "--title", "t", "--authors", "a", "--year", "2020"],
@@ -182,8 +189,17 @@ HOSTILE = {
     "bad arxiv": (["new", "x", "--title", "t", "--authors", "a", "--year", "2020",
                    "--arxiv", "not-an-id"], "is not an arXiv id"),
     "missing option": (["new", "x", "--title", "t", "--year", "2020"],
-                       "the following arguments are required: --authors"),
+                       "so --authors is required"),
 }
+
+
+WITH_NOTE = """withnote:
+  authors: Other, O.
+  title: Has a note under another slug
+  year: 2001
+  status: 읽음
+  note: elsewhere
+"""
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
@@ -193,6 +209,9 @@ def test_hostile_input_writes_nothing(project: Path, case: str,
     argv, message = HOSTILE[case]
     if case == "existing slug":
         assert run(project, *NEW) == 0
+    if case == "bibliography key with a note":
+        with open(project / "references.yaml", "a", encoding="utf-8") as f:
+            f.write(WITH_NOTE)
     before = snapshot(project)
     capsys.readouterr()
     assert run(project, *argv) == 2
@@ -200,6 +219,93 @@ def test_hostile_input_writes_nothing(project: Path, case: str,
     assert len(err.strip().splitlines()) == 1, err
     assert "error:" in err and message in err, err
     assert snapshot(project) == before
+
+
+CITED = """# a comment that must survive
+pascanu2013:
+  authors: Pascanu, R., Mikolov, T. and Bengio, Y.
+  title: On the difficulty of training recurrent neural networks
+  year: 2013
+  status: 읽음
+  note: pascanu2013
+bengio1994:
+  authors: Bengio, Y., Simard, P. and Frasconi, P.
+  short: Bengio et al. 1994
+  title: Learning long-term dependencies with gradient descent is difficult
+  venue: IEEE Transactions on Neural Networks, 5(2), 157–166
+  year: 1994
+  url: https://doi.org/10.1109/72.279181
+  status: 읽을 예정
+# a comment after the entry
+strogatz1994:
+  authors: Strogatz, S.
+  title: "Nonlinear Dynamics and Chaos: With Applications"
+  year: 1994
+  status: 읽을 예정
+"""
+
+
+def test_new_adopts_a_cited_entry_without_a_note(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #12: `notes new bengio1994` (already cited, no note) adopts the entry: its fields,
+    position and the file's comments are kept; only `note:` and `status:` change."""
+    root = make_project(tmp_path / "p", note=None, test=None, references=CITED)
+    before = yaml.safe_load(CITED)
+    assert run(root, "new", "bengio1994") == 0
+    out = capsys.readouterr().out
+    assert "adopted" in out and "docs/papers/bengio1994/index.md" in out
+    text = (root / "references.yaml").read_text(encoding="utf-8")
+    after = yaml.safe_load(text)
+    assert list(after) == list(before)  # same keys, same order
+    assert after["bengio1994"] == {**before["bengio1994"], "status": "읽는 중", "note": "bengio1994"}
+    assert {k: v for k, v in after.items() if k != "bengio1994"} == \
+        {k: v for k, v in before.items() if k != "bengio1994"}
+    assert text.startswith("# a comment that must survive\n") and "# a comment after the entry\n" in text
+    meta = yaml.safe_load((root / "docs/papers/bengio1994/index.md").read_text().split("---\n")[1])
+    assert meta["title"] == "Learning long-term dependencies with gradient descent is difficult"
+    assert meta["authors"] == ["Bengio, Y.", "Simard, P.", "Frasconi, P."] and meta["year"] == 1994
+    assert kb_refs.load(root / "references.yaml")["bengio1994"].note == "bengio1994"
+    # adopted once: now it has a note, and a second `new` is refused
+    assert run(root, "new", "bengio1994") == 2
+
+
+def test_new_adoption_keeps_fields_and_fills_missing_ones(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Flags fill fields the entry lacks (venue, url); they never overwrite the ones it has."""
+    root = make_project(tmp_path / "p", note=None, test=None, references=CITED)
+    assert run(root, "new", "strogatz1994", "--title", "Other title", "--venue", "Perseus",
+               "--doi", "https://doi.org/10.1201/9780429492563") == 0
+    assert "title: kept" in capsys.readouterr().out
+    entry = yaml.safe_load((root / "references.yaml").read_text(encoding="utf-8"))["strogatz1994"]
+    assert entry["title"] == "Nonlinear Dynamics and Chaos: With Applications"
+    assert entry["venue"] == "Perseus" and entry["url"] == "https://doi.org/10.1201/9780429492563"
+
+
+def test_new_entry_has_venue_doi_and_file_style_authors(project: Path) -> None:
+    """--venue and --doi reach the new entry; authors are written 'Surname, I.' like the file."""
+    assert run(project, "new", "bengio1994", "--title", "Learning long-term dependencies",
+               "--authors", "Yoshua Bengio", "Patrice Simard", "Paolo Frasconi", "--year", "1994",
+               "--venue", "IEEE Transactions on Neural Networks, 5(2), 157–166",
+               "--doi", "10.1109/72.279181") == 0
+    entry = kb_refs.load(project / "references.yaml")["bengio1994"]
+    assert entry.authors == "Bengio, Y., Simard, P. and Frasconi, P."
+    assert entry.short == "Bengio et al. 1994"
+    assert entry.venue == "IEEE Transactions on Neural Networks, 5(2), 157–166"
+    assert entry.url == "https://doi.org/10.1109/72.279181"
+    keys = list(yaml.safe_load((project / "references.yaml").read_text())["bengio1994"])
+    assert keys == ["authors", "short", "title", "venue", "year", "url", "status", "note"]
+
+
+@pytest.mark.parametrize(("given", "written"), [
+    ("Yoshua Bengio", "Bengio, Y."), ("Felix A. Gers", "Gers, F. A."), ("Kim, C.", "Kim, C."),
+    ("Jean-Pierre Serre", "Serre, J.-P."), ("Laurens van der Maaten", "van der Maaten, L."),
+])
+def test_bib_name_style(given: str, written: str) -> None:
+    """Authors are written in references.yaml's one style, and split back to the same names."""
+    from notes_code.kb import template
+    assert template.bib_name(given) == written
+    names = [template.bib_name(n) for n in ("Yoshua Bengio", given, "Felix A. Gers")]
+    assert template.split_bib_authors(template.author_list(names)) == names
 
 
 def test_existing_folder_alone_blocks_new(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -232,7 +338,7 @@ def test_failed_write_midway_is_rolled_back(project: Path, monkeypatch: pytest.M
 
 def test_failed_bibliography_append_is_rolled_back(project: Path, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    """If appending to references.yaml fails after a partial write, the file is restored too."""
+    """If writing references.yaml fails after a partial write, the file is restored too."""
     before = snapshot(project)
 
     class Broken:
@@ -251,7 +357,7 @@ def test_failed_bibliography_append_is_rolled_back(project: Path, monkeypatch: p
             raise OSError(5, "Input/output error", "references.yaml")
 
     def fake_open(path, mode="r", **kw):
-        return Broken(path, mode, **kw) if mode == "a" else open(path, mode, **kw)
+        return Broken(path, mode, **kw) if mode in "aw" else open(path, mode, **kw)
 
     monkeypatch.setattr(cli, "open", fake_open, raising=False)
     assert run(project, *NEW) == 1
