@@ -51,7 +51,7 @@ def test_corrupted_comparison_file_is_refused(tmp_path: Path) -> None:
         load(bad)
 
 
-@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order")
+@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order", modules=["hochreiter1997.compare"])
 def test_recorded_comparison_lstm_vs_rnn() -> None:
     """Recorded matched-budget comparison (CI tier settings, temporal order): the 1997 LSTM solves
     every run at lengths 20 and 30, where plain RNN MSGD solves none at length 30; the forget-gate

@@ -196,7 +196,8 @@ def test_ci_recorded_file_is_complete() -> None:
     assert prov["git_commit"] != "unknown" and prov["wall_time_s"] > 0 and prov["torch"]
 
 
-@pytest.mark.claim("pascanu2013/clipping-prevents-divergence")
+@pytest.mark.claim("pascanu2013/clipping-prevents-divergence",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping", "pascanu2013.tasks"])
 def test_ci_clipping_prevents_divergence() -> None:
     """§3.2-§4.1.1 / Fig. 7 (CI tier, recorded): with clipping no run diverges and, with the tanh
     inits at lengths 20 and 30, MSGD-C solves 20/20 runs where MSGD solves at most 1 of 10 per length.
@@ -217,7 +218,8 @@ def test_ci_clipping_prevents_divergence() -> None:
         assert all(c["rho_final"] < 2 for c in clipped)
 
 
-@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length")
+@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping", "pascanu2013.tasks"])
 def test_ci_clipping_matters_more_with_length() -> None:
     """§4.1.1: "As the length of the sequence increases, using clipping becomes more important to
     achieve a better success rate". CI tier (recorded, tanh inits, 10 runs per length): the gap
@@ -256,7 +258,9 @@ def test_ci_cells_reproduce() -> None:
                 assert (r.final_error, r.max_grad_norm) == (cell["final_error"], cell["max_grad_norm"])
 
 
-@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-helps")
+@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-helps",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping", "pascanu2013.regularizer",
+                            "pascanu2013.tasks"])
 def test_fig7_cpu_recorded_result() -> None:
     """Fig. 7 at the paper's settings (reduced: lengths 50 and 100, 20,000-update budget, recorded):
     no plain MSGD run and no sigmoid-init run solves temporal order, while clipping (MSGD-C/CR)
@@ -275,7 +279,8 @@ def test_fig7_cpu_recorded_result() -> None:
             assert any(c["outcome"] == "success" for c in clipped)
 
 
-@pytest.mark.claim("pascanu2013/permutation-needs-regularizer")
+@pytest.mark.claim("pascanu2013/permutation-needs-regularizer",
+                   modules=["pascanu2013.batched", "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_permutation_recorded_result() -> None:
     """§4.1.2 (random permutation, the hardest task; CI-tier settings, recorded): at length 20 the
     regularised MSGD-CR solves all 6 tanh-init runs, while MSGD and MSGD-C each solve fewer than 3."""

@@ -33,7 +33,7 @@ def _random_rnn(seed: int, n: int, n_in: int = 2, scale: float = 1.0):
     return W_rec, W_in, b, g
 
 
-@pytest.mark.claim("pascanu2013/jacobian-product")
+@pytest.mark.claim("pascanu2013/jacobian-product", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation", ACTS)
 @pytest.mark.parametrize("k", [0, 2])
 def test_jacobian_products_equal_jacrev(activation: str, k: int) -> None:
@@ -73,7 +73,7 @@ def test_step_jacobian_orientation() -> None:
         assert float(torch.linalg.matrix_norm(M, 2)) <= bound + 1e-12
 
 
-@pytest.mark.claim("pascanu2013/gamma-values")
+@pytest.mark.claim("pascanu2013/gamma-values", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation,expected", [("tanh", 1.0), ("sigmoid", 0.25)])
 def test_gamma_is_max_derivative(activation: str, expected: float) -> None:
     """§2.1: ||diag(σ'(x))|| ≤ γ with γ = 1 for tanh and 1/4 for sigmoid; max σ' measured with
@@ -96,7 +96,7 @@ def test_largest_singular_value_and_scale_to() -> None:
         assert abs(largest_singular_value(V) * gamma(act) - 0.8) < 1e-12
 
 
-@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition")
+@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition", modules=["pascanu2013.jacobians"])
 @FAST
 @given(
     seed=st.integers(0, 10_000),
@@ -115,7 +115,7 @@ def test_product_norm_bound(seed: int, n: int, activation: str, lg: float, k: in
     assert torch.all(r.norms <= r.bound * (1 + 1e-9) + 1e-300)
 
 
-@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition")
+@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation", ACTS)
 def test_vanishing_when_lambda1_gamma_below_one(activation: str) -> None:
     """§2.1: with λ1 γ = 0.9 < 1 the long-term factor vanishes: after 200 steps its norm is
@@ -128,7 +128,7 @@ def test_vanishing_when_lambda1_gamma_below_one(activation: str) -> None:
     assert torch.all(r.norms[1:] <= r.norms[:-1] * (1 + 1e-12))
 
 
-@pytest.mark.claim("pascanu2013/exploding-necessary-condition")
+@pytest.mark.claim("pascanu2013/exploding-necessary-condition", modules=["pascanu2013.jacobians"])
 @FAST
 @given(
     seed=st.integers(0, 10_000),
@@ -150,7 +150,7 @@ def test_no_growth_when_lambda1_gamma_at_most_one(
         assert float(r.norms.max()) <= 1.0 + 1e-10
 
 
-@pytest.mark.claim("pascanu2013/exploding-necessary-condition")
+@pytest.mark.claim("pascanu2013/exploding-necessary-condition", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation", ["linear", "tanh"])
 def test_large_lambda1_can_explode(activation: str) -> None:
     """§2.1: when λ1 γ > 1 gradients *can* explode. With W_rec = 1.5·Q (Q orthogonal) and zero
