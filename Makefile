@@ -10,6 +10,8 @@ PY     := $(BIN)/python
 TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX ?=
 HOST   ?= 127.0.0.1:8000
+# Seconds `make test` may spend re-running mutation testing of modules changed since their record.
+MUTATE_BUDGET ?= 240
 STAMP  := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
@@ -17,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 # Import this checkout's notes_code first, even from a venv installed elsewhere.
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce clean
+.PHONY: help install serve build test test-unit test-browser test-claim test-note lint bench reproduce clean mutate mutate-check
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,7 +46,8 @@ test: $(STAMP) ## Run every check: lint, pytest (unit, claims), strict site buil
 	$(BIN)/mkdocs build --strict --clean || exit 1; \
 	echo "site build with every executed block: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
 	$(PY) -m pytest -m "site or browser" --no-claims-report || exit 1; \
-	exit $$status
+	[ $$status -eq 0 ] || exit $$status; \
+	nice -n 10 $(PY) scripts/mutate.py check --budget $(MUTATE_BUDGET)
 
 test-unit: $(STAMP) ## Run pytest without the site and browser tests
 	$(PY) -m pytest -m "not browser and not site"
@@ -70,5 +73,11 @@ bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same ru
 reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] [DEVICE=cuda] [WORKERS=2]
 	$(PY) -m notes_code.experiments run $(or $(GRID),ci) --device $(or $(DEVICE),cpu) $(if $(BUDGET),--budget $(BUDGET)) $(if $(WORKERS),--workers $(WORKERS) --threads 1)
 
+mutate: $(STAMP) ## Mutation testing (mutmut), recorded in docs/data/<paper>/mutation.json: make mutate [MODULES=clipping,train]
+	nice -n 10 $(PY) scripts/mutate.py run $(if $(MODULES),--modules $(MODULES)) --max-children $(or $(CHILDREN),2)
+
+mutate-check: $(STAMP) ## The CI mutation check alone: re-run stale modules within MUTATE_BUDGET seconds, enforce 90%
+	nice -n 10 $(PY) scripts/mutate.py check --budget $(MUTATE_BUDGET)
+
 clean: ## Remove build outputs (keeps .venv)
-	rm -rf site reports screenshots .pytest_cache
+	rm -rf site reports screenshots .pytest_cache mutants

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -331,9 +332,67 @@ def claim_line(modules: list[str], nodeids: list[str], records: Records) -> str:
     return " ".join(parts)
 
 
+def _fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text``."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def survivors_markdown(records: Records, modules: list[str] | None = None) -> str:
+    """The claims index section: per module its score, then every surviving mutant.
+
+    Each survivor shows its key, function, diff (in a fenced block, so Markdown
+    escapes it) and either its equivalence reason or that it is still open.
+    """
+    import html
+
+    modules = modules or core_modules()
+    out = ["## 돌연변이 검사\n",
+           "`make mutate`가 [mutmut](https://mutmut.readthedocs.io)로 핵심 모듈마다 돌연변이를 만들고, "
+           "그 모듈의 테스트 파일(과 그 모듈을 밝힌 주장의 테스트)로 잡아내는지 기록합니다. "
+           f"목표는 모듈마다 등가가 아닌 돌연변이의 {100 * THRESHOLD:.0f}% 이상을 모듈 자신의 테스트가 "
+           "잡아내는 것입니다. 등가 돌연변이는 `docs/data/<paper>/mutation-equivalent.yaml`에 "
+           "한 줄 이유와 함께 적습니다.\n",
+           "| 모듈 | 돌연변이 | 잡음 | 등가 | 살아남음 | 점수 | 기록 |", "|---|---|---|---|---|---|---|"]
+    for module in modules:
+        s = records.module_score(module)
+        if s is None:
+            out.append(f"| `{module}` | — | — | — | — | 기록 없음 | — |")
+            continue
+        entry = records.modules[module]
+        when = html.escape(str(entry.get("time", "?")))
+        commit = html.escape(str(entry.get("commit", "?"))[:10])
+        mark = "✓" if s.ratio >= THRESHOLD else "✗"
+        out.append(f"| `{module}` | {s.mutants} | {s.killed} | {s.equivalent} | {s.survived} | "
+                   f"{mark} {100 * s.ratio:.1f}% | {when} `{commit}` |")
+    out.append("")
+    for module in modules:
+        entry = records.modules.get(module)
+        if entry is None:
+            continue
+        left = survivors(entry, records.equivalents_of(module), module)
+        if not left:
+            continue
+        open_ = sum(1 for x in left if x["reason"] is None)
+        out.append(f'??? note "`{module}`: 살아남은 돌연변이 {len(left)}개 (미해결 {open_}개)"')
+        for x in left:
+            reason = (f"등가: {html.escape(x['reason'])}" if x["reason"] is not None
+                      else "미해결: 이 모듈의 테스트가 잡지 못함"
+                      + (" (이 함수를 실행하는 테스트 없음)" if x["status"] == "no tests" else ""))
+            out.append("")
+            out.append(f"    **`{html.escape(x['key'])}`** (`{html.escape(x['function'])}`) — {reason}")
+            out.append("")
+            fence = _fence(x["diff"])
+            out.append(f"    {fence}diff")
+            out.extend(f"    {line}" for line in x["diff"].split("\n"))
+            out.append(f"    {fence}")
+        out.append("")
+    return "\n".join(out)
+
+
 __all__ = [
     "CORE_MODULES", "THRESHOLD", "MutationRecordError", "Records", "Score", "changed_lines",
     "claim_line", "content_hash", "core_modules", "function_of", "killed_by", "load_equivalents",
     "load_record", "module_source", "module_test_file", "own_test_ids", "record_path", "score",
-    "signature", "split_module", "survivors",
+    "signature", "split_module", "survivors", "survivors_markdown",
 ]
