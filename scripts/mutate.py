@@ -1,7 +1,8 @@
 """Mutation testing of the modules that claims check (mutmut 3.8), recorded per paper.
 
     python scripts/mutate.py run [--modules clipping,pascanu2013.train] [--max-children 2]
-    python scripts/mutate.py check [--budget 240] [--write]
+    python scripts/mutate.py check [--budget 240] [--write] [--require-all]
+    python scripts/mutate.py equivalent clipping x_grad_norm__mutmut_9 "one-line reason"
 
 ``run`` tests each module on its own: it copies the checkout into
 ``mutants/<paper>.<module>/`` (git-ignored), writes there a ``[tool.mutmut]`` section
@@ -16,8 +17,9 @@ changed since its record (content hash) is stale; stale modules are re-run, chea
 first by their recorded wall time, while the budget lasts. It fails when a module
 re-run or recorded scores below 90% of its non-equivalent mutants (killed by its own
 tests), or when a stale module could not be re-run within the budget (then run
-``make mutate MODULES=<module>`` and commit the record). ``--write`` merges re-runs
-into the committed records.
+``make mutate MODULES=<module>`` and commit the record). A core module that was never
+recorded is listed (and shown as "기록 없음" in the claims index) but fails only with
+``--require-all``. ``--write`` merges re-runs into the committed records.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -223,16 +227,22 @@ def merge(entries: dict[str, dict], docs: Path = ROOT / "docs") -> None:
         by_paper.setdefault(paper, {})[name] = entry
     for paper, new in by_paper.items():
         path = kb.record_path(docs, paper)
-        record = kb.load_record(path)
-        equivalents = kb.load_equivalents(kb.equivalent_path(docs, paper))
-        for name, entry in new.items():
-            entry["counts"] = counts(f"{paper}.{name}", entry, equivalents)
-            record["modules"][name] = entry
-        record.update(tool=_tool(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                      threshold=kb.THRESHOLD, description=(
-                          "mutmut results per module: each module mutated alone and tested with its own "
-                          "test file plus the tests of claims that declare it; written by scripts/mutate.py"))
-        write_atomic(path, record)
+        WORK.mkdir(exist_ok=True)
+        with FileLock(str(WORK / f".{paper}.lock")):  # concurrent runs of other modules merge too
+            _merge_paper(docs, paper, path, new)
+
+
+def _merge_paper(docs: Path, paper: str, path: Path, new: dict[str, dict]) -> None:
+    record = kb.load_record(path)
+    equivalents = kb.load_equivalents(kb.equivalent_path(docs, paper))
+    for name, entry in new.items():
+        entry["counts"] = counts(f"{paper}.{name}", entry, equivalents)
+        record["modules"][name] = entry
+    record.update(tool=_tool(), updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  threshold=kb.THRESHOLD, description=(
+                      "mutmut results per module: each module mutated alone and tested with its own "
+                      "test file plus the tests of claims that declare it; written by scripts/mutate.py"))
+    write_atomic(path, record)
 
 
 def _print(module: str, entry: dict, equivalents: dict[str, str]) -> dict:
@@ -257,10 +267,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     records = kb.Records.load(ROOT / "docs")
     deadline = time.monotonic() + args.budget
+    unrecorded = [m for m in kb.core_modules() if m not in records.modules]
     stale = [m for m in kb.core_modules()
-             if m not in records.modules or records.modules[m].get("hash") != kb.content_hash(ROOT, m)]
-    cost = {m: records.modules.get(m, {}).get("wall_s", float("inf")) for m in stale}
+             if m in records.modules and records.modules[m].get("hash") != kb.content_hash(ROOT, m)]
+    cost = {m: records.modules[m].get("wall_s", float("inf")) for m in stale}
     failures, rerun = [], {}
+    for module in unrecorded:
+        message = f"{module}: never recorded; run `make mutate MODULES={module}` and commit the record"
+        if args.require_all:
+            failures.append(message)
+        else:
+            print("NOT RECORDED", message)
     for module in sorted(stale, key=lambda m: cost[m]):
         left = deadline - time.monotonic()
         if cost[module] * 1.5 > left:
@@ -287,6 +304,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def cmd_equivalent(args: argparse.Namespace) -> int:
+    """Append a recorded survivor to ``mutation-equivalent.yaml`` with a one-line reason."""
+    module = resolve([args.module])[0]
+    paper, name = kb.split_module(module)
+    entry = kb.load_record(kb.record_path(ROOT / "docs", paper))["modules"].get(name, {})
+    mutant = entry.get("mutants", {}).get(args.key)
+    if mutant is None or "signature" not in mutant:
+        raise SystemExit(f"{module}: no recorded survivor {args.key!r}")
+    reason = " ".join(args.reason.split())
+    if not reason:
+        raise SystemExit("the reason must not be empty")
+    path = kb.equivalent_path(ROOT / "docs", paper)
+    known = kb.load_equivalents(path)
+    if mutant["signature"] in known:
+        print(f"already marked: {known[mutant['signature']]}")
+        return 0
+    import yaml
+    item = [{"signature": mutant["signature"], "module": module, "function": mutant["function"],
+             "diff": kb.changed_lines(mutant["diff"]), "reason": reason}]
+    with path.open("a", encoding="utf-8") as f:
+        f.write(yaml.safe_dump(item, allow_unicode=True, sort_keys=False, width=1000))
+    print(f"marked {args.key} equivalent in {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -298,8 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", type=float, default=240.0, help="seconds for re-running stale modules")
     p.add_argument("--max-children", type=int, default=2)
     p.add_argument("--write", action="store_true", help="merge re-runs into the committed records")
+    p.add_argument("--require-all", action="store_true",
+                   help="also fail for core modules that have no record yet")
+    p = sub.add_parser("equivalent", help="mark a recorded survivor equivalent, with a one-line reason")
+    p.add_argument("module")
+    p.add_argument("key", help="mutant key as recorded, e.g. x_grad_norm__mutmut_9")
+    p.add_argument("reason")
     args = parser.parse_args(argv)
-    return cmd_run(args) if args.cmd == "run" else cmd_check(args)
+    return {"run": cmd_run, "check": cmd_check, "equivalent": cmd_equivalent}[args.cmd](args)
 
 
 if __name__ == "__main__":
