@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -120,7 +121,11 @@ def _with_section(pyproject: str, section: str) -> str:
     return "\n".join(out).rstrip() + "\n\n" + section
 
 
-def run_module(module: str, max_children: int) -> dict:
+class ModuleTimeout(RuntimeError):
+    """mutmut ran past the time allowed for one module."""
+
+
+def run_module(module: str, max_children: int, timeout: float | None = None) -> dict:
     """Run mutmut on one module in its own copy; return the module's record entry."""
     paper, name = kb.split_module(module)
     work = WORK / module
@@ -132,13 +137,21 @@ def run_module(module: str, max_children: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1")
     mutmut = Path(sys.executable).with_name("mutmut")
     start = time.monotonic()
-    proc = subprocess.run([str(mutmut), "run", "--max-children", str(max_children)], cwd=work, env=env,
-                          capture_output=True, text=True)
+    log = work / "mutmut.log"
+    with log.open("w", encoding="utf-8") as out:
+        # its own process group, so that a timeout also stops mutmut's forked workers
+        proc = subprocess.Popen([str(mutmut), "run", "--max-children", str(max_children)], cwd=work, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise ModuleTimeout(f"{module}: mutmut did not finish within {timeout:.0f} s") from None
     wall = time.monotonic() - start
-    (work / "mutmut.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
-    if proc.returncode != 0:
-        raise SystemExit(f"mutmut failed on {module} (exit {proc.returncode}); see {work / 'mutmut.log'}:\n"
-                         + (proc.stdout + proc.stderr)[-3000:])
+    if code != 0:
+        raise SystemExit(f"mutmut failed on {module} (exit {code}); see {log}:\n"
+                         + log.read_text(encoding="utf-8")[-3000:])
     entry = _collect(work, module, tests)
     entry.update(wall_s=round(wall, 1), hash=kb.content_hash(ROOT, module), selection=tests,
                  time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), commit=_commit(), tool=_tool())
@@ -280,13 +293,16 @@ def cmd_check(args: argparse.Namespace) -> int:
             print("NOT RECORDED", message)
     for module in sorted(stale, key=lambda m: cost[m]):
         left = deadline - time.monotonic()
-        if cost[module] * 1.5 > left:
-            failures.append(f"{module}: stale (source or tests changed since its record; last run took "
-                            f"{cost[module]} s, {left:.0f} s of budget left): run "
-                            f"`make mutate MODULES={module}` and commit the record")
+        advice = f"run `make mutate MODULES={module}` and commit the record"
+        if left < 30:
+            failures.append(f"{module}: stale (source or tests changed since its record), "
+                            f"no budget left to re-run it: {advice}")
             continue
-        print(f"re-running stale {module} (recorded {cost[module]} s)")
-        rerun[module] = run_module(module, args.max_children)
+        print(f"re-running stale {module} (recorded run took {cost[module]} s; {left:.0f} s of budget left)")
+        try:
+            rerun[module] = run_module(module, args.max_children, timeout=left)
+        except ModuleTimeout as exc:
+            failures.append(f"{exc}; its record is stale: {advice}")
     if args.write and rerun:
         merge(rerun)
         records = kb.Records.load(ROOT / "docs")

@@ -209,3 +209,41 @@ def test_recorder_writes_failed_test_ids(tmp_path: Path) -> None:
     (tmp_path / ".mutation-failures" / "pkg.mod.x_f__mutmut_1.json").unlink()
     subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, timeout=120)
     assert list((tmp_path / ".mutation-failures").iterdir()) == []
+
+
+def _script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "mutate.py"
+    spec = importlib.util.spec_from_file_location("mutate_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_each_module_runs_with_its_own_tests_and_its_claims_tests() -> None:
+    """make mutate: a module's run selects its own test file plus the (not slow) tests of claims naming it."""
+    script = _script()
+    sel = script.selection("pascanu2013.clipping")
+    assert sel[0] == "tests/pascanu2013/test_clipping.py"
+    assert "tests/pascanu2013/test_error_surface.py::test_clipping_stabilizes_descent_at_the_wall" in sel
+    assert not any(s.startswith(script.SLOW_TEST_FILES) for s in sel)
+    got = script.resolve(["clipping", "hochreiter1997.lstm"])
+    assert got == ["pascanu2013.clipping", "hochreiter1997.lstm"]
+    with pytest.raises(SystemExit, match="unknown or ambiguous module 'nope'"):
+        script.resolve(["nope"])
+
+
+def test_mutmut_section_is_replaced_in_the_copy() -> None:
+    """The per-module copy's pyproject mutates only that module; other sections are kept."""
+    script = _script()
+    text = '[tool.a]\nx = 1\n\n[tool.mutmut]\nonly_mutate = ["all"]\n\n[tool.b]\ny = 2\n'
+    section = script._mutmut_section("pascanu2013.init", ["tests/pascanu2013/test_init.py"])
+    out = script._with_section(text, section)
+    import tomllib
+
+    data = tomllib.loads(out)
+    assert data["tool"]["a"] == {"x": 1} and data["tool"]["b"] == {"y": 2}
+    assert data["tool"]["mutmut"]["only_mutate"] == ["notes_code/pascanu2013/init.py"]
+    assert data["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/pascanu2013/test_init.py"]
+    assert "--maxfail=0" in data["tool"]["mutmut"]["pytest_add_cli_args"]
