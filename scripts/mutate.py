@@ -103,6 +103,9 @@ def _mutmut_section(module: str, tests: list[str]) -> str:
         'pytest_add_cli_args = ["--maxfail=0", "--no-claims-report", "-p", '
         '"notes_code.kb.mutation_recorder", "-p", "no:cacheprovider"]',
         'also_copy = ["docs", "references.yaml", "mkdocs.yml", "scripts"]',
+        # mutmut's timeout is wall-clock ((estimate + 1) * multiplier * 2 s): on a loaded 2-core
+        # machine the default multiplier (15) stopped ordinary failing runs and called them timeouts
+        "timeout_multiplier = 60.0",
         "",
     ])
 

@@ -41,6 +41,13 @@ def test_sparse_weights_have_the_papers_structure(connectivity: str) -> None:
     assert torch.allclose(W2, W * (1.3 / 0.95))
 
 
+def test_sparse_weights_default_to_the_papers_15_per_unit() -> None:
+    """§4.1.1 smart tanh: by default 15 non-zero recurrent weights per unit, spectral radius 0.95."""
+    W = sparse_recurrent_weights(50, torch.Generator().manual_seed(2))
+    assert torch.all((W != 0).sum(dim=1) == 15)
+    assert spectral_radius(W) == pytest.approx(0.95, rel=1e-10)
+
+
 def test_sparse_weights_follow_the_documented_draw_order() -> None:
     """§4.1.1 smart tanh: dense Gaussian draw, then one permutation per row, then rescale."""
     n, k, std = 12, 4, 0.01
