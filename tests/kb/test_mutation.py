@@ -247,3 +247,15 @@ def test_mutmut_section_is_replaced_in_the_copy() -> None:
     assert data["tool"]["mutmut"]["only_mutate"] == ["notes_code/pascanu2013/init.py"]
     assert data["tool"]["mutmut"]["pytest_add_cli_args_test_selection"] == ["tests/pascanu2013/test_init.py"]
     assert "--maxfail=0" in data["tool"]["mutmut"]["pytest_add_cli_args"]
+
+
+def test_pytest_rejects_an_unknown_module(tmp_path: Path) -> None:
+    """Integrity at collection too: modules= naming no file of notes_code fails pytest at file:line."""
+    from tests.kb.test_claims import TEST, fixture_project, pytest_in
+
+    test = TEST.replace('claim("fx/doubling")', 'claim("fx/doubling", modules=["fx.nomodule"])')
+    fixture_project(tmp_path, test=test)
+    proc = pytest_in(tmp_path)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "unknown module 'fx.nomodule'" in out and "test_fxmod.py:5" in out, out
