@@ -137,7 +137,11 @@ def run_module(module: str, max_children: int, timeout: float | None = None) -> 
     pyproject = work / "pyproject.toml"
     pyproject.write_text(_with_section(pyproject.read_text(encoding="utf-8"), _mutmut_section(module, tests)),
                          encoding="utf-8")
-    env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1")
+    # One intra-op thread: mutmut forks a worker per mutant from a process that has run torch,
+    # and a forked child that enters an OpenMP/MKL thread pool can deadlock (it then looks like
+    # a timeout, which mutmut counts as killed). Also fairer on a shared 2-core machine.
+    env = dict(os.environ, PYTHONPATH=str(work), PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
+               MKL_NUM_THREADS="1")
     mutmut = Path(sys.executable).with_name("mutmut")
     start = time.monotonic()
     log = work / "mutmut.log"
