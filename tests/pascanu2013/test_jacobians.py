@@ -181,3 +181,30 @@ def test_spectral_norms_shape() -> None:
     """Spectral norms of stacked matrices equal the largest singular values."""
     M = torch.randn(3, 4, 4, dtype=torch.float64)
     torch.testing.assert_close(spectral_norms(M), torch.linalg.svdvals(M)[:, 0])
+
+
+@pytest.mark.claim("pascanu2013/jacobian-product", modules=["pascanu2013.jacobians"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("k", [None, 2])
+def test_norms_vs_lag_from_a_nonzero_initial_state(activation: str, k: int | None) -> None:
+    """Eq. (5) from x_0 != 0: ‖∂x_t/∂x_k‖ of `jacobian_norms_vs_lag` equals autograd's through the
+    recurrence started at x_0 (the default start is k = 0); the states, hence the norms, depend on x_0."""
+    W_rec, W_in, b, g = _random_rnn(5, 4, scale=1.5)
+    T = 6
+    u = torch.randn(T, 2, generator=g, dtype=torch.float64)  # (T, n_in)
+    x0 = torch.randn(4, generator=g, dtype=torch.float64) * 2.0  # (n,)
+    r = (jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, x0=x0) if k is None
+         else jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, k, x0))
+    start = 0 if k is None else k
+    assert r.lags.tolist() == list(range(T - start + 1))
+    x = rnn_states(W_rec, W_in, b, u.unsqueeze(1), activation, x0.reshape(1, -1))[:, 0]  # (T, n)
+    x_start = x0 if start == 0 else x[start - 1]
+
+    def run_from(x_k: torch.Tensor) -> torch.Tensor:  # x_{k+1}..x_T as a function of x_k
+        return rnn_states(W_rec, W_in, b, u[start:].unsqueeze(1), activation, x_k.reshape(1, -1))[:, 0]
+
+    J = jacrev(run_from)(x_start)  # (T - k, n, n)
+    torch.testing.assert_close(r.norms[1:], torch.linalg.matrix_norm(J, ord=2), rtol=1e-10, atol=1e-12)
+    assert float(r.norms[0]) == pytest.approx(1.0)
+    from_zero = jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, start)
+    assert not torch.allclose(from_zero.norms[1:], r.norms[1:])
