@@ -208,3 +208,36 @@ def test_norms_vs_lag_from_a_nonzero_initial_state(activation: str, k: int | Non
     assert float(r.norms[0]) == pytest.approx(1.0)
     from_zero = jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, start)
     assert not torch.allclose(from_zero.norms[1:], r.norms[1:])
+
+
+@pytest.mark.claim("pascanu2013/jacobian-product", modules=["pascanu2013.jacobians"])
+def test_jacobian_products_defaults_and_range_of_k() -> None:
+    """Eq. (5): by default the products start at k = 0 from x_0 = 0 (P[0] = I, P[1] = W_rec diag σ'(0));
+    k = T is allowed (only the identity) and k outside [0, T] is an error naming the range."""
+    W_rec, W_in, b, g = _random_rnn(7, 3)
+    T = 4
+    x = torch.randn(T, 3, generator=g, dtype=torch.float64)  # (T, n)
+    P = jacobian_products(W_rec, x, "tanh")
+    assert P.shape == (T + 1, 3, 3) and P.dtype == torch.float64
+    torch.testing.assert_close(P[0], torch.eye(3, dtype=torch.float64))
+    torch.testing.assert_close(P[1], step_jacobian(W_rec, torch.zeros(3, dtype=torch.float64), "tanh"))
+    torch.testing.assert_close(P, jacobian_products(W_rec, x, "tanh", 0, torch.zeros(3, dtype=torch.float64)))
+    last = jacobian_products(W_rec, x, "tanh", T)
+    torch.testing.assert_close(last, torch.eye(3, dtype=torch.float64).unsqueeze(0))
+    with pytest.raises(ValueError, match=r"k must be in \[0, 4\], got 5"):
+        jacobian_products(W_rec, x, "tanh", T + 1)
+    with pytest.raises(ValueError, match=r"k must be in \[0, 4\], got -1"):
+        jacobian_products(W_rec, x, "tanh", -1)
+
+
+def test_singular_values_match_numpy() -> None:
+    """§2.1 states its bound with λ1, the largest singular value: singular values agree with numpy's SVD."""
+    import numpy as np
+
+    from notes_code.pascanu2013.jacobians import singular_values
+
+    M = torch.randn(5, 3, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    expected = np.linalg.svd(M.numpy(), compute_uv=False)
+    torch.testing.assert_close(singular_values(M), torch.from_numpy(expected), rtol=1e-12, atol=1e-12)
+    stacked = singular_values(torch.stack([M, 2 * M]))  # (2, 3)
+    torch.testing.assert_close(stacked[1], 2 * stacked[0])
