@@ -263,6 +263,7 @@ def _merge_paper(docs: Path, paper: str, path: Path, new: dict[str, dict]) -> No
                       "mutmut results per module: each module mutated alone and tested with its own "
                       "test file plus the tests of claims that declare it; written by scripts/mutate.py"))
     write_atomic(path, record)
+    path.chmod(0o644)  # mkstemp made it private; it is a published data file
 
 
 def _print(module: str, entry: dict, equivalents: dict[str, str]) -> dict:
