@@ -12,6 +12,8 @@ TORCH_INDEX ?=
 HOST   ?= 127.0.0.1:8000
 # Seconds `make test` may spend re-running mutation testing of modules changed since their record.
 MUTATE_BUDGET ?= 240
+# 0 skips the mutation check in `make test` (it fails while a recorded module is below 90%).
+MUTATE_CHECK ?= 1
 STAMP  := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
@@ -47,7 +49,7 @@ test: $(STAMP) ## Run every check: lint, pytest (unit, claims), strict site buil
 	echo "site build with every executed block: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
 	$(PY) -m pytest -m "site or browser" --no-claims-report || exit 1; \
 	[ $$status -eq 0 ] || exit $$status; \
-	nice -n 10 $(PY) scripts/mutate.py check --budget $(MUTATE_BUDGET)
+	if [ "$(MUTATE_CHECK)" != 0 ]; then nice -n 10 $(PY) scripts/mutate.py check --budget $(MUTATE_BUDGET); fi
 
 test-unit: $(STAMP) ## Run pytest without the site and browser tests
 	$(PY) -m pytest -m "not browser and not site"
