@@ -10,6 +10,10 @@ PY     := $(BIN)/python
 TORCH_SPEC  ?= torch==2.13.0
 TORCH_INDEX ?=
 HOST   ?= 127.0.0.1:8000
+# Seconds `make test` may spend re-running mutation testing of modules changed since their record.
+MUTATE_BUDGET ?= 240
+# 0 skips the mutation check in `make test` (it fails while a recorded module is below 90%).
+MUTATE_CHECK ?= 1
 STAMP  := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 export DISABLE_MKDOCS_2_WARNING := true
@@ -26,7 +30,7 @@ USER_ID  ?= $(shell id -u)
 # rewrite the entries), off (run every block, touch nothing). `make build CACHE=off` ignores it.
 CACHE ?= on
 
-.PHONY: help install browser-deps serve build test test-unit test-browser test-claim test-note lint bench bench-full reproduce gpu-run mutate clean
+.PHONY: help install browser-deps serve build test test-unit test-browser test-claim test-note lint bench bench-full reproduce gpu-run mutate mutate-check clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,7 +76,8 @@ test: $(STAMP) browser-deps $(AXE_STAMP) ## Run every check: lint, pytest (unit,
 	NOTES_EXEC_CACHE=refresh $(BIN)/mkdocs build --strict --clean || exit 1; \
 	echo "site build with every executed block: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; \
 	$(PY) -m pytest -m "site or browser" --no-claims-report || exit 1; \
-	exit $$status
+	[ $$status -eq 0 ] || exit $$status; \
+	if [ "$(MUTATE_CHECK)" != 0 ]; then nice -n 10 $(PY) scripts/mutate.py check --budget $(MUTATE_BUDGET); fi
 
 test-unit: $(STAMP) ## Run pytest without the site and browser tests
 	$(PY) -m pytest -m "not browser and not site"
@@ -104,5 +109,11 @@ reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] 
 gpu-run: ## On the GPU machine: fused-kernel tests, benchmark, Fig. 7 into OUT=dir (MINUTES=8)
 	$(PY) scripts/gpu_run.py --minutes $(or $(MINUTES),8) $(if $(OUT),--out $(OUT))
 
+mutate: $(STAMP) ## Mutation testing (mutmut), recorded in docs/data/<paper>/mutation.json: make mutate [MODULES=clipping,train]
+	nice -n 10 $(PY) scripts/mutate.py run $(if $(MODULES),--modules $(MODULES)) --max-children $(or $(CHILDREN),2)
+
+mutate-check: $(STAMP) ## The CI mutation check alone: re-run stale modules within MUTATE_BUDGET seconds, enforce 90%
+	nice -n 10 $(PY) scripts/mutate.py check --budget $(MUTATE_BUDGET)
+
 clean: ## Remove build outputs (keeps .venv)
-	rm -rf site reports screenshots .pytest_cache .cache
+	rm -rf site reports screenshots .pytest_cache .cache mutants

@@ -23,6 +23,7 @@ import mkdocs_gen_files
 from notes_code.kb import claims as kb_claims
 from notes_code.kb import escape, home
 from notes_code.kb import glossary as kb_glossary
+from notes_code.kb import mutation as kb_mutation
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 from notes_code.kb.render import STATUS_ICONS, claim_anchor, relative, test_page_uri
@@ -133,6 +134,7 @@ for note in sorted(by_note):
     out.append("")
 summary = ", ".join(f"{kb_claims.STATUS_LABELS[k]} {v}" for k, v in counts.items() if v)
 out.insert(2, f"**합계:** 주장 {len(index.claims)}개 — {summary or '없음'}.\n")
+out.append(kb_mutation.survivors_markdown(kb_mutation.Records.load(docs)))
 write("claims.md", "\n".join(out))
 
 # --- reading list -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 
 CLAIM_RE = re.compile(r'^(?P<indent>[ \t]*)(?P<marker>!!!|\?\?\?\+?)[ \t]+claim[ \t]+"(?P<id>[^"]*)"[ \t]*$')
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*/[a-z0-9][a-z0-9_-]*$")
+ID_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REPORT_PATH = Path("reports") / "claims.json"
 
 
@@ -51,6 +52,7 @@ class TestRef:
     file: Path
     line: int
     function: str
+    modules: tuple[str, ...] = ()  # ``modules=[...]`` of the marker: "<paper>.<module>" it checks
 
 
 @dataclass
@@ -60,6 +62,11 @@ class ClaimIndex:
     claims: dict[str, Claim] = field(default_factory=dict)
     tests: dict[str, list[TestRef]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    docs_dir: Path | None = None
+
+    def modules_of(self, cid: str) -> list[str]:
+        """The modules that the tests of claim ``cid`` declare they check (in order, unique)."""
+        return list(dict.fromkeys(m for ref in self.tests.get(cid, []) for m in ref.modules))
 
     def problems(self) -> list[str]:
         """All integrity problems, each naming the file and the id."""
@@ -113,6 +120,67 @@ def _claim_ids_in_decorator(node: ast.expr) -> list[str]:
     return []
 
 
+def _claim_modules_in_decorator(node: ast.expr) -> tuple[list[str], bool]:
+    """``modules=[...]`` of a claim marker: ``(names, ok)``; ``ok`` is false if not string literals."""
+    if not isinstance(node, ast.Call) or not _claim_ids_in_decorator(node):
+        return [], True
+    for kw in node.keywords:
+        if kw.arg == "modules":
+            if isinstance(kw.value, ast.List | ast.Tuple) and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in kw.value.elts
+            ):
+                return [e.value for e in kw.value.elts], True
+            return [], False
+    return [], True
+
+
+def module_problems(modules: list[str], root: Path, where: str) -> list[str]:
+    """Errors for module names that are not ``<paper>.<module>`` of a file under ``notes_code/``."""
+    out = []
+    for name in modules:
+        paper, dot, mod = name.partition(".")
+        ok = bool(dot) and ID_MODULE_RE.match(paper) and ID_MODULE_RE.match(mod)
+        if not ok or not (Path(root) / "notes_code" / paper / f"{mod}.py").is_file():
+            out.append(f"{where}: unknown module '{name}' in modules= "
+                       f"(expected '<paper>.<module>' of a file notes_code/<paper>/<module>.py)")
+    return out
+
+
+def scan_test_modules(tests_dir: Path, root: Path) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
+    """The ``modules=`` of every claim marker, by ``(file, line of the decorated def)``, and errors.
+
+    Errors name ``file:line`` of the marker: a module that does not exist, or a
+    ``modules=`` that is not a list of string literals (it must be readable statically).
+    """
+    found: dict[tuple[str, int], list[str]] = {}
+    errors: list[str] = []
+    for path in sorted(Path(tests_dir).rglob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        module_level: list[str] = []
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
+            ):
+                for m in _marks_of(stmt.value):
+                    names, ok = _claim_modules_in_decorator(m)
+                    if not ok:
+                        errors.append(f"{path}:{m.lineno}: modules= must be a list of string literals")
+                    errors += module_problems(names, root, f"{path}:{m.lineno}")
+                    module_level += names
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue
+            names = list(module_level)
+            for dec in node.decorator_list:
+                got, ok = _claim_modules_in_decorator(dec)
+                if not ok:
+                    errors.append(f"{path}:{dec.lineno}: modules= must be a list of string literals")
+                errors += module_problems(got, root, f"{path}:{dec.lineno}")
+                names += got
+            found[(str(path), node.lineno)] = list(dict.fromkeys(names))
+    return found, errors
+
+
 def _marks_of(value: ast.expr) -> list[ast.expr]:
     return list(value.elts) if isinstance(value, ast.List | ast.Tuple) else [value]
 
@@ -160,7 +228,40 @@ def build_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None
     root = Path(root)
     claims, errors = scan_notes(docs_dir or root / "docs")
     tests = scan_tests(tests_dir or root / "tests", root)
-    return ClaimIndex(claims=claims, tests=tests, errors=errors)
+    tests, module_errors = _with_modules(tests, tests_dir or root / "tests", root)
+    return ClaimIndex(claims=claims, tests=tests, errors=errors + module_errors,
+                      docs_dir=Path(docs_dir or root / "docs"))
+
+
+def _with_modules(tests: dict[str, list[TestRef]], tests_dir: Path,
+                  root: Path) -> tuple[dict[str, list[TestRef]], list[str]]:
+    """Attach each marker's ``modules=`` to its :class:`TestRef` (the class's markers included)."""
+    found, errors = scan_test_modules(tests_dir, root)
+    out: dict[str, list[TestRef]] = {}
+    for cid, refs in tests.items():
+        new = []
+        for ref in refs:
+            names = list(found.get((str(ref.file), ref.line), []))
+            # a class-level marker: add the modules of the enclosing class's decorators
+            parts = ref.nodeid.split("::")[1:-1]
+            if parts:
+                tree_names = _class_modules(ref.file, parts, found)
+                names = list(dict.fromkeys(tree_names + names))
+            new.append(TestRef(ref.claim_id, ref.nodeid, ref.file, ref.line, ref.function, tuple(names)))
+        out[cid] = new
+    return out, errors
+
+
+def _class_modules(path: Path, classes: list[str], found: dict[tuple[str, int], list[str]]) -> list[str]:
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    body, names = tree.body, []
+    for cls in classes:
+        node = next((s for s in body if isinstance(s, ast.ClassDef) and s.name == cls), None)
+        if node is None:
+            break
+        names += found.get((str(path), node.lineno), [])
+        body = node.body
+    return names
 
 
 # --- the report written by the pytest plugin ---------------------------------------------

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock, Timeout
 
-from notes_code.kb.claims import REPORT_PATH, ClaimError, load_report, scan_notes
+from notes_code.kb.claims import REPORT_PATH, ClaimError, load_report, module_problems, scan_notes
 
 _STATE_KEY = pytest.StashKey[dict]()
 
@@ -47,7 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "claim(*ids): this test checks the named claims of a note (e.g. 'pascanu2013/x')"
+        "markers", "claim(*ids, modules=[...]): this test checks the named claims of a note "
+        "(e.g. 'pascanu2013/x') and the code of the named modules (e.g. 'pascanu2013.clipping')"
     )
     config.stash[_STATE_KEY] = {"results": {}, "claims_of": {}}
 
@@ -79,6 +80,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 path, line, _ = item.location
                 unknown.append(f"{path}:{(line or 0) + 1}: {item.nodeid} is marked with "
                                f"unknown claim id '{cid}' (no note states it)")
+        unknown += _module_problems(item, Path(config.rootpath))
     if unknown:
         raise pytest.UsageError("unknown claim ids:\n  " + "\n  ".join(unknown))
 
@@ -98,6 +100,19 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError(f"no test is linked to claims {sorted(wanted)} / notes {sorted(notes)}")
     config.hook.pytest_deselected(items=drop)
     items[:] = keep
+
+
+def _module_problems(item: pytest.Item, root: Path) -> list[str]:
+    """Errors for ``modules=`` of the item's claim markers that name no module of ``notes_code``."""
+    path, line, _ = item.location
+    out: list[str] = []
+    for mark in item.iter_markers("claim"):
+        modules = mark.kwargs.get("modules", [])
+        if isinstance(modules, str) or not all(isinstance(m, str) for m in modules):
+            out.append(f"{path}:{(line or 0) + 1}: {item.nodeid}: modules= must be a list of module names")
+            continue
+        out += module_problems(list(modules), root, f"{path}:{(line or 0) + 1}: {item.nodeid}")
+    return out
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

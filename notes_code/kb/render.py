@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import posixpath
 import re
+from pathlib import Path
 
+from notes_code.kb import mutation as kb_mutation
 from notes_code.kb.claims import CLAIM_RE, STATUS_LABELS, ClaimIndex, claim_status
 
 # Plain glyphs that the CJK and Latin fonts have (emoji would need an emoji font).
@@ -114,6 +117,11 @@ def render_claims(markdown: str, page_uri: str, index: ClaimIndex, report: dict)
             out.append(f"{pad}- {STATUS_ICONS[outcome]} [`{ref.nodeid}`]"
                        f"({link}#{test_anchor(ref.function)}) — {STATUS_LABELS[outcome]}"
                        f"{last_run(report, ref.nodeid)}")
+        records = mutation_records(index.docs_dir) if index.docs_dir is not None else None
+        if records is not None:
+            out.append("")
+            line = kb_mutation.claim_line(index.modules_of(cid), [r.nodeid for r in refs], records)
+            out.append(f'{pad}<span class="claim-mutation">{line}</span>')
         out.append("")
         out.append(f"{pad}이 주장만 다시 실행하기:")
         out.append("")
@@ -138,6 +146,18 @@ def tally(outcomes: list[str]) -> str:
         return STATUS_LABELS["not-run"]
     text = f"{outcomes.count('passed')}/{ran} 통과"
     return f"{text} · {not_run} {STATUS_LABELS['not-run']}" if not_run else text
+
+
+def mutation_records(docs_dir: Path) -> kb_mutation.Records:
+    """The mutation records under ``docs_dir`` (re-read only when a record file changes)."""
+    data = Path(docs_dir) / "data"
+    stamps = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in data.glob("*/mutation*")))
+    return _load_records(str(docs_dir), stamps)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_records(docs_dir: str, stamps: tuple) -> kb_mutation.Records:
+    return kb_mutation.Records.load(Path(docs_dir))
 
 
 _HEADING_RE = re.compile(r"^#{1,6}\s")

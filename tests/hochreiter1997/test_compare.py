@@ -58,7 +58,8 @@ def test_corrupted_comparison_file_is_refused(tmp_path: Path) -> None:
         load(bad)
 
 
-@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order")
+@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order",
+                   modules=["hochreiter1997.compare"])
 def test_recorded_comparison_lstm_vs_rnn() -> None:
     """Recorded matched-budget comparison (CI tier settings, temporal order, Hochreiter &
     Schmidhuber 1997 §5 / Pascanu et al. §4.1): the registered criterion holds: at length 30 the
@@ -78,7 +79,8 @@ def test_recorded_comparison_lstm_vs_rnn() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order")
+@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order",
+                   modules=["hochreiter1997.compare", "hochreiter1997.lstm"])
 def test_retrained_lstm_beats_plain_msgd() -> None:
     """Retrained from code at a small tier (temporal order, length 20, CI-tier settings, at most
     1,000 updates, one thread): the 1997 LSTM solves more of its 2 runs than plain RNN MSGD solves

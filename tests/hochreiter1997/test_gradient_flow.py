@@ -31,7 +31,7 @@ def _params(seed: int, n: int, n_in: int, scale: float):
     return W_ih, W_hh, b, g
 
 
-@pytest.mark.claim("hochreiter1997/constant-error-carousel")
+@pytest.mark.claim("hochreiter1997/constant-error-carousel", modules=["hochreiter1997.gradient_flow"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_local_cell_jacobian_is_identity(seed: int) -> None:
     """§3.2/§4 (1997): the CEC is a linear unit with self-weight 1, so with h_{t-1} held fixed
@@ -53,7 +53,7 @@ def test_local_cell_jacobian_is_identity(seed: int) -> None:
     assert torch.equal(J_all[:, n:, n:], torch.eye(n, dtype=torch.float64).expand(5, n, n))
 
 
-@pytest.mark.claim("hochreiter1997/constant-error-carousel")
+@pytest.mark.claim("hochreiter1997/constant-error-carousel", modules=["hochreiter1997.gradient_flow"])
 def test_full_cell_jacobian_does_not_vanish_while_rnn_does() -> None:
     """§3.1 vs §4 (1997), Pascanu et al. eq. (5)-(7): at the same N(0, 0.1²) init (n = 20) the
     vanilla tanh RNN has λ1γ < 1 and ‖∂x_t/∂x_k‖ < 1e-3 at lag 50, while the 1997 LSTM's full
@@ -67,7 +67,7 @@ def test_full_cell_jacobian_does_not_vanish_while_rnn_does() -> None:
         assert torch.all(curves[LSTM1997_C].reference == 1.0)  # the cell path alone: ‖I‖ = 1
 
 
-@pytest.mark.claim("hochreiter1997/forget-gate-decay")
+@pytest.mark.claim("hochreiter1997/forget-gate-decay", modules=["hochreiter1997.gradient_flow"])
 @pytest.mark.parametrize("forget_bias", [-2.0, 0.0, 2.0])
 def test_forget_gate_decay_rate(forget_bias: float) -> None:
     """Gers et al. (2000): with a forget gate ∂c_t/∂c_{t-1} ≈ diag(f_t), so with tiny weights

@@ -34,7 +34,7 @@ def _inputs(seed: int, T: int, B: int, n_in: int = 3, n: int = 5):
     return u, h0, c0
 
 
-@pytest.mark.claim("hochreiter1997/matches-torch-lstm")
+@pytest.mark.claim("hochreiter1997/matches-torch-lstm", modules=["hochreiter1997.lstm"])
 @pytest.mark.parametrize("T,B", SIZES)
 def test_forget_gate_form_matches_torch_lstm(T: int, B: int) -> None:
     """Gers et al. (2000): c_t = f_t⊙c_{t-1} + i_t⊙g_t, h_t = o_t⊙tanh(c_t) is the cell of
@@ -61,7 +61,7 @@ def test_forget_gate_form_matches_torch_lstm(T: int, B: int) -> None:
     torch.testing.assert_close(ours.b.grad, m.bias_ih_l0.grad, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.claim("hochreiter1997/no-forget-form-coincides")
+@pytest.mark.claim("hochreiter1997/no-forget-form-coincides", modules=["hochreiter1997.lstm"])
 @pytest.mark.parametrize("T,B", SIZES)
 def test_1997_form_coincides_with_saturated_torch_lstm(T: int, B: int) -> None:
     """§4 (1997): s_c(t) = s_c(t-1) + y^in g(net_c), the carousel with weight 1. It is torch's

@@ -26,7 +26,7 @@ MIX = [
 ]
 
 
-@pytest.mark.claim("pascanu2013/batched-equals-single")
+@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["pascanu2013.batched"])
 def test_batched_equals_single() -> None:
     """Batched multi-run training: K=5 runs mixing the three inits (§4.1.1), MSGD / MSGD-C /
     MSGD-CR (alpha=4), a released-code fallback, a diverging MSGD run, an early success and unequal

@@ -28,7 +28,7 @@ def _target(head: str, T: int, B: int, g: torch.Generator) -> torch.Tensor:
     return torch.randn(B, 4, generator=g, dtype=torch.float64)
 
 
-@pytest.mark.claim("pascanu2013/bptt-decomposition")
+@pytest.mark.claim("pascanu2013/bptt-decomposition", modules=["pascanu2013.bptt"])
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("head", ["last_softmax", "softmax", "last_linear"])
 @pytest.mark.parametrize("T,B", [(1, 1), (1, 3), (2, 2), (9, 4)])
@@ -86,7 +86,7 @@ def test_immediate_grads_are_not_total() -> None:
     assert float(res.delta[0].abs().max()) > 0
 
 
-@pytest.mark.claim("pascanu2013/bptt-decomposition")
+@pytest.mark.claim("pascanu2013/bptt-decomposition", modules=["pascanu2013.bptt"])
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 def test_temporal_contributions_sum_to_gradient(activation: str) -> None:
     """Eqs. (3)-(4), §1.1: summing the temporal contributions

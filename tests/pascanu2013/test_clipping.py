@@ -50,7 +50,7 @@ shapes_st = st.lists(
 )
 
 
-@pytest.mark.claim("pascanu2013/clipping-matches-torch")
+@pytest.mark.claim("pascanu2013/clipping-matches-torch", modules=["pascanu2013.clipping"])
 @settings(max_examples=60, deadline=None)
 @given(
     shapes=shapes_st,
@@ -74,7 +74,7 @@ def test_matches_torch(shapes, log_scale, max_norm, norm_type, seed, none_first)
             torch.testing.assert_close(p.grad, q.grad, rtol=1e-6, atol=1e-300)
 
 
-@pytest.mark.claim("pascanu2013/clipping-algorithm1")
+@pytest.mark.claim("pascanu2013/clipping-algorithm1", modules=["pascanu2013.clipping"])
 @settings(max_examples=60, deadline=None)
 @given(
     shapes=shapes_st,
@@ -104,7 +104,7 @@ def test_algorithm1_properties(shapes, log_scale, max_norm, norm_type, seed) -> 
     assert new_norm <= max_norm * (1 + 1e-12)
 
 
-@pytest.mark.claim("pascanu2013/clipping-algorithm1")
+@pytest.mark.claim("pascanu2013/clipping-algorithm1", modules=["pascanu2013.clipping"])
 def test_threshold_boundary_uses_geq() -> None:
     """Algorithm 1, §3.2 uses '≥' (the released code '>'): a gradient whose norm equals the
     threshold is rescaled (visible with eps > 0: its norm drops below the threshold), one
@@ -139,7 +139,7 @@ def test_no_grads_none_grads_zero_grads() -> None:
     assert float(grad_norm([p, q, r], 1.0)) == pytest.approx(0.6 + 0.8, rel=1e-5)
 
 
-@pytest.mark.claim("pascanu2013/clipping-nonfinite")
+@pytest.mark.claim("pascanu2013/clipping-nonfinite", modules=["pascanu2013.clipping"])
 @pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
 @pytest.mark.parametrize("norm_type", NORMS)
 def test_nonfinite_norm(bad: float, norm_type: float) -> None:
@@ -237,7 +237,7 @@ def _as_kind(kind: str, ps: list[torch.Tensor]):
     return KINDS[kind](ps)
 
 
-@pytest.mark.claim("pascanu2013/clipping-matches-torch")
+@pytest.mark.claim("pascanu2013/clipping-matches-torch", modules=["pascanu2013.clipping"])
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("norm_type", NORMS)
 def test_every_input_kind_matches_torch(kind: str, norm_type: float) -> None:
@@ -357,7 +357,7 @@ def _ref_norm(values: list[float], p: float) -> float:
     return m * math.fsum((v / m) ** p for v in a) ** (1 / p) if m else 0.0
 
 
-@pytest.mark.claim("pascanu2013/clipping-nonfinite")
+@pytest.mark.claim("pascanu2013/clipping-nonfinite", modules=["pascanu2013.clipping"])
 @pytest.mark.parametrize("case", list(HOSTILE))
 @pytest.mark.parametrize("as_generator", [False, True])
 def test_hostile_gradients(case: str, as_generator: bool) -> None:

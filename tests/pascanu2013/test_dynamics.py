@@ -36,7 +36,7 @@ def _scan_edges(w: float, activation: str, lo: float, hi: float) -> tuple[float,
     return _edge(w, activation, centre, lo), _edge(w, activation, centre, hi)
 
 
-@pytest.mark.claim("pascanu2013/doya-bistable-range")
+@pytest.mark.claim("pascanu2013/doya-bistable-range", modules=["pascanu2013.dynamics"])
 def test_logistic_bistable_range() -> None:
     """§2.2, Fig. 3 (Doya 1993): with w = 5 the logistic unit x_t = 5σ(x_{t-1}) + b has two
     attractors exactly for b ∈ (−2.656, −2.344) (saddle-nodes at 5σ'(x) = 1), checked against
@@ -57,7 +57,7 @@ def test_logistic_below_w4_never_bistable() -> None:
         assert len(fixed_points(3.9, float(b), "sigmoid")) == 1
 
 
-@pytest.mark.claim("pascanu2013/tanh-bistable-range")
+@pytest.mark.claim("pascanu2013/tanh-bistable-range", modules=["pascanu2013.dynamics"])
 def test_tanh_bistable_range() -> None:
     """§2.2 (tanh counterpart, derived): with w = 5 and tanh the unit is bistable for
     |b| < 3.029, from 5(1 − tanh²x) = 1; checked against a direct fixed-point count."""
@@ -78,7 +78,7 @@ def test_fixed_points_are_fixed_and_classified() -> None:
     assert [f.stable for f in fixed_points(5.0, -2.5, "sigmoid")] == [True, False, True]
 
 
-@pytest.mark.claim("pascanu2013/basin-boundary")
+@pytest.mark.claim("pascanu2013/basin-boundary", modules=["pascanu2013.dynamics"])
 @pytest.mark.parametrize("activation,b", [("sigmoid", -2.5), ("sigmoid", -2.4), ("tanh", 1.0)])
 def test_basin_boundary_separates_attractors(activation: str, b: float) -> None:
     """§2.2, Fig. 3: in the bistable range the unstable fixed point is the basin boundary:

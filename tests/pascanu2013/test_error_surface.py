@@ -17,7 +17,7 @@ from notes_code.pascanu2013.error_surface import (
 )
 
 
-@pytest.mark.claim("pascanu2013/error-surface-wall")
+@pytest.mark.claim("pascanu2013/error-surface-wall", modules=["pascanu2013.error_surface"])
 def test_linear_analysis_derivatives_explode_together() -> None:
     """§2.3: in the linear case x_t = x_0 w^t, ∂x_t/∂w = t x_0 w^{t−1} and
     ∂²x_t/∂w² = t(t−1) x_0 w^{t−2} (checked with autograd), so when the first derivative
@@ -36,7 +36,7 @@ def test_linear_analysis_derivatives_explode_together() -> None:
     assert t * x0 * 1.1 ** (t - 1) > 50 and t * (t - 1) * x0 * 1.1 ** (t - 2) > 2000
 
 
-@pytest.mark.claim("pascanu2013/error-surface-wall")
+@pytest.mark.claim("pascanu2013/error-surface-wall", modules=["pascanu2013.error_surface"])
 def test_wall_curvature_grows_with_gradient() -> None:
     """§2.3, Fig. 6: along a line crossing the wall (w = 4.7, b varied) the slope and the
     curvature blow up together: log|E'| and log|E''| are strongly correlated, and the
@@ -77,7 +77,8 @@ def test_error_surface_grid_matches_pointwise() -> None:
             assert float(surf.grad_norm[i, j]) == pytest.approx(math.hypot(gw, gb), rel=1e-10)
 
 
-@pytest.mark.claim("pascanu2013/clipping-stabilizes-wall")
+@pytest.mark.claim("pascanu2013/clipping-stabilizes-wall",
+                   modules=["pascanu2013.error_surface", "pascanu2013.clipping"])
 def test_clipping_stabilizes_descent_at_the_wall() -> None:
     """§2.3 and §3.2, Fig. 6: unclipped gradient descent that reaches the wall takes one huge
     step (> 30 units in (w, b)) and is thrown onto a far plateau where it stays; with norm

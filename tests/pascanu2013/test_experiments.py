@@ -208,7 +208,9 @@ def _verdicts(grid: str, claim: str) -> list:
     return found
 
 
-@pytest.mark.claim("pascanu2013/clipping-rescues-exploding-runs")
+@pytest.mark.claim("pascanu2013/clipping-rescues-exploding-runs",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_ci_recorded_clipping_rescues_exploding_runs() -> None:
     """§3.2, §4.1.1 (CI tier, recorded): the `ci` grid's registered criteria for this claim hold:
     tanh MSGD-C solves more runs than MSGD at lengths 20-30 (two-sided Fisher p < 0.05), and every
@@ -218,7 +220,9 @@ def test_ci_recorded_clipping_rescues_exploding_runs() -> None:
         assert v.met, v.detail
 
 
-@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length")
+@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_ci_recorded_clipping_matters_more_with_length() -> None:
     """§4.1.1 "As the length of the sequence increases, using clipping becomes more important"
     (CI tier, recorded): the registered criteria hold: the MSGD-C - MSGD gap is larger at length 30
@@ -254,7 +258,9 @@ def test_ci_cells_reproduce() -> None:
 
 
 
-@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-effect")
+@pytest.mark.claim("pascanu2013/fig7-cpu-clipping-effect",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 @pytest.mark.xfail(strict=True, reason="registered criterion not met by the recorded fig7-cpu grid: "
                    "tanh MSGD-C 4/20 vs MSGD 0/20, two-sided Fisher p = 0.106")
 def test_fig7_cpu_recorded_clipping_effect() -> None:
@@ -266,7 +272,9 @@ def test_fig7_cpu_recorded_clipping_effect() -> None:
     assert v.met, v.detail
 
 
-@pytest.mark.claim("pascanu2013/fig7-cpu-omega-effect")
+@pytest.mark.claim("pascanu2013/fig7-cpu-omega-effect",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_fig7_cpu_recorded_omega_effect() -> None:
     """Fig. 7, §3.3 (reduced grid, recorded): with basic tanh every success is MSGD-CR's: MSGD-CR
     solves more runs than MSGD-C (registered criterion, Fisher p < 0.05), and no MSGD or sigmoid
@@ -280,7 +288,9 @@ def test_fig7_cpu_recorded_omega_effect() -> None:
                    if c["method"] == "MSGD" or c["init"] == "sigmoid")
 
 
-@pytest.mark.claim("pascanu2013/permutation-omega-helps")
+@pytest.mark.claim("pascanu2013/permutation-omega-helps",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_permutation_recorded_omega_helps() -> None:
     """§4.1.2 random permutation (CI-tier settings, length 20, 10 seeds per tanh init, recorded in
     `ci-perm20`): the registered criterion "MSGD-CR solves more runs than MSGD-C, Fisher p < 0.05"
@@ -327,7 +337,9 @@ def _criterion(grid: str, claim: str, kind: str) -> Criterion:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("pascanu2013/clipping-rescues-exploding-runs", "pascanu2013/fig7-cpu-clipping-effect")
+@pytest.mark.claim("pascanu2013/clipping-rescues-exploding-runs", "pascanu2013/fig7-cpu-clipping-effect",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_retrained_clipping_rescues_exploding_runs(ci_small) -> None:
     """§3.2, §4.1.1, retrained from code (CI tier, length 20, 6 runs per method, 1,000 updates):
     MSGD-C solves more runs than MSGD (Fisher p < 0.05), and the MSGD failures are spikes that
@@ -340,7 +352,9 @@ def test_retrained_clipping_rescues_exploding_runs(ci_small) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length")
+@pytest.mark.claim("pascanu2013/clipping-matters-more-with-length",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_retrained_clipping_matters_more_with_length(ci_small) -> None:
     """§4.1.1, retrained from code (CI tier, lengths 10 and 20): the MSGD-C - MSGD gap grows from
     length 10 to 20 and MSGD solves more runs at 10 than at 20 (the registered criteria with the
@@ -354,7 +368,9 @@ def test_retrained_clipping_matters_more_with_length(ci_small) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("pascanu2013/fig7-cpu-omega-effect")
+@pytest.mark.claim("pascanu2013/fig7-cpu-omega-effect",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_retrained_omega_rescues_vanishing_runs() -> None:
     """§3.3, retrained from code: where the gradient vanishes rather than explodes (sigmoid init,
     CI tier, length 10, 5 seeds, 1,000 updates; clipping alone solves nothing there) MSGD-CR solves
@@ -368,7 +384,9 @@ def test_retrained_omega_rescues_vanishing_runs() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.claim("pascanu2013/permutation-omega-helps")
+@pytest.mark.claim("pascanu2013/permutation-omega-helps",
+                   modules=["pascanu2013.batched", "pascanu2013.clipping",
+                            "pascanu2013.regularizer", "pascanu2013.tasks"])
 def test_retrained_permutation_omega_helps() -> None:
     """§4.1.2, retrained from code (random permutation, length 20, tanh inits, seeds 0-2, 1,000
     updates): MSGD-CR solves more runs than MSGD-C (the registered criterion). Fails if the

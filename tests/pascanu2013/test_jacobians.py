@@ -33,7 +33,7 @@ def _random_rnn(seed: int, n: int, n_in: int = 2, scale: float = 1.0):
     return W_rec, W_in, b, g
 
 
-@pytest.mark.claim("pascanu2013/jacobian-product")
+@pytest.mark.claim("pascanu2013/jacobian-product", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation", ACTS)
 @pytest.mark.parametrize("k", [0, 2])
 def test_jacobian_products_equal_jacrev(activation: str, k: int) -> None:
@@ -73,7 +73,7 @@ def test_step_jacobian_orientation() -> None:
         assert float(torch.linalg.matrix_norm(M, 2)) <= bound + 1e-12
 
 
-@pytest.mark.claim("pascanu2013/gamma-values")
+@pytest.mark.claim("pascanu2013/gamma-values", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation,expected", [("tanh", 1.0), ("sigmoid", 0.25)])
 def test_gamma_is_max_derivative(activation: str, expected: float) -> None:
     """§2.1: ||diag(σ'(x))|| ≤ γ with γ = 1 for tanh and 1/4 for sigmoid; max σ' measured with
@@ -96,7 +96,7 @@ def test_largest_singular_value_and_scale_to() -> None:
         assert abs(largest_singular_value(V) * gamma(act) - 0.8) < 1e-12
 
 
-@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition")
+@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition", modules=["pascanu2013.jacobians"])
 @FAST
 @given(
     seed=st.integers(0, 10_000),
@@ -115,7 +115,7 @@ def test_product_norm_bound(seed: int, n: int, activation: str, lg: float, k: in
     assert torch.all(r.norms <= r.bound * (1 + 1e-9) + 1e-300)
 
 
-@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition")
+@pytest.mark.claim("pascanu2013/vanishing-sufficient-condition", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation", ACTS)
 def test_vanishing_when_lambda1_gamma_below_one(activation: str) -> None:
     """§2.1: with λ1 γ = 0.9 < 1 the long-term factor vanishes: after 200 steps its norm is
@@ -128,7 +128,7 @@ def test_vanishing_when_lambda1_gamma_below_one(activation: str) -> None:
     assert torch.all(r.norms[1:] <= r.norms[:-1] * (1 + 1e-12))
 
 
-@pytest.mark.claim("pascanu2013/exploding-necessary-condition")
+@pytest.mark.claim("pascanu2013/exploding-necessary-condition", modules=["pascanu2013.jacobians"])
 @FAST
 @given(
     seed=st.integers(0, 10_000),
@@ -150,7 +150,7 @@ def test_no_growth_when_lambda1_gamma_at_most_one(
         assert float(r.norms.max()) <= 1.0 + 1e-10
 
 
-@pytest.mark.claim("pascanu2013/exploding-necessary-condition")
+@pytest.mark.claim("pascanu2013/exploding-necessary-condition", modules=["pascanu2013.jacobians"])
 @pytest.mark.parametrize("activation", ["linear", "tanh"])
 def test_large_lambda1_can_explode(activation: str) -> None:
     """§2.1: when λ1 γ > 1 gradients *can* explode. With W_rec = 1.5·Q (Q orthogonal) and zero
@@ -181,3 +181,63 @@ def test_spectral_norms_shape() -> None:
     """Spectral norms of stacked matrices equal the largest singular values."""
     M = torch.randn(3, 4, 4, dtype=torch.float64)
     torch.testing.assert_close(spectral_norms(M), torch.linalg.svdvals(M)[:, 0])
+
+
+@pytest.mark.claim("pascanu2013/jacobian-product", modules=["pascanu2013.jacobians"])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("k", [None, 2])
+def test_norms_vs_lag_from_a_nonzero_initial_state(activation: str, k: int | None) -> None:
+    """Eq. (5) from x_0 != 0: ‖∂x_t/∂x_k‖ of `jacobian_norms_vs_lag` equals autograd's through the
+    recurrence started at x_0 (the default start is k = 0); the states, hence the norms, depend on x_0."""
+    W_rec, W_in, b, g = _random_rnn(5, 4, scale=1.5)
+    T = 6
+    u = torch.randn(T, 2, generator=g, dtype=torch.float64)  # (T, n_in)
+    x0 = torch.randn(4, generator=g, dtype=torch.float64) * 2.0  # (n,)
+    r = (jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, x0=x0) if k is None
+         else jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, k, x0))
+    start = 0 if k is None else k
+    assert r.lags.tolist() == list(range(T - start + 1))
+    x = rnn_states(W_rec, W_in, b, u.unsqueeze(1), activation, x0.reshape(1, -1))[:, 0]  # (T, n)
+    x_start = x0 if start == 0 else x[start - 1]
+
+    def run_from(x_k: torch.Tensor) -> torch.Tensor:  # x_{k+1}..x_T as a function of x_k
+        return rnn_states(W_rec, W_in, b, u[start:].unsqueeze(1), activation, x_k.reshape(1, -1))[:, 0]
+
+    J = jacrev(run_from)(x_start)  # (T - k, n, n)
+    torch.testing.assert_close(r.norms[1:], torch.linalg.matrix_norm(J, ord=2), rtol=1e-10, atol=1e-12)
+    assert float(r.norms[0]) == pytest.approx(1.0)
+    from_zero = jacobian_norms_vs_lag(W_rec, W_in, b, u, activation, start)
+    assert not torch.allclose(from_zero.norms[1:], r.norms[1:])
+
+
+@pytest.mark.claim("pascanu2013/jacobian-product", modules=["pascanu2013.jacobians"])
+def test_jacobian_products_defaults_and_range_of_k() -> None:
+    """Eq. (5): by default the products start at k = 0 from x_0 = 0 (P[0] = I, P[1] = W_rec diag σ'(0));
+    k = T is allowed (only the identity) and k outside [0, T] is an error naming the range."""
+    W_rec, W_in, b, g = _random_rnn(7, 3)
+    T = 4
+    x = torch.randn(T, 3, generator=g, dtype=torch.float64)  # (T, n)
+    P = jacobian_products(W_rec, x, "tanh")
+    assert P.shape == (T + 1, 3, 3) and P.dtype == torch.float64
+    torch.testing.assert_close(P[0], torch.eye(3, dtype=torch.float64))
+    torch.testing.assert_close(P[1], step_jacobian(W_rec, torch.zeros(3, dtype=torch.float64), "tanh"))
+    torch.testing.assert_close(P, jacobian_products(W_rec, x, "tanh", 0, torch.zeros(3, dtype=torch.float64)))
+    last = jacobian_products(W_rec, x, "tanh", T)
+    torch.testing.assert_close(last, torch.eye(3, dtype=torch.float64).unsqueeze(0))
+    with pytest.raises(ValueError, match=r"k must be in \[0, 4\], got 5"):
+        jacobian_products(W_rec, x, "tanh", T + 1)
+    with pytest.raises(ValueError, match=r"k must be in \[0, 4\], got -1"):
+        jacobian_products(W_rec, x, "tanh", -1)
+
+
+def test_singular_values_match_numpy() -> None:
+    """§2.1 states its bound with λ1, the largest singular value: singular values agree with numpy's SVD."""
+    import numpy as np
+
+    from notes_code.pascanu2013.jacobians import singular_values
+
+    M = torch.randn(5, 3, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    expected = np.linalg.svd(M.numpy(), compute_uv=False)
+    torch.testing.assert_close(singular_values(M), torch.from_numpy(expected), rtol=1e-12, atol=1e-12)
+    stacked = singular_values(torch.stack([M, 2 * M]))  # (2, 3)
+    torch.testing.assert_close(stacked[1], 2 * stacked[0])

@@ -19,7 +19,7 @@ def _params(n: int, n_in: int, seed: int = 0, scale: float = 0.5) -> tuple[torch
     return W_rec, W_in, b
 
 
-@pytest.mark.claim("pascanu2013/rnn-gradcheck")
+@pytest.mark.claim("pascanu2013/rnn-gradcheck", modules=["pascanu2013.recurrence"])
 @pytest.mark.parametrize("activation", ACTS)
 def test_gradcheck_rnn_states(activation: str) -> None:
     """Eq. (2), §1.1: autograd through the functional RNN matches finite differences (float64)."""

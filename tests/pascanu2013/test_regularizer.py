@@ -52,7 +52,7 @@ def _reference_omega(W_rec, W_in, b, u, x, delta, activation, squared, reduction
     return total / B if reduction == "sum" else total / max(count, 1)
 
 
-@pytest.mark.claim("pascanu2013/omega-definition")
+@pytest.mark.claim("pascanu2013/omega-definition", modules=["pascanu2013.regularizer"])
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("squared,reduction", SETTINGS)
 def test_omega_matches_explicit_jacobian_reference(activation, squared, reduction) -> None:
@@ -66,7 +66,7 @@ def test_omega_matches_explicit_jacobian_reference(activation, squared, reductio
     assert float(mine) > 1e-3  # not a trivially zero case
 
 
-@pytest.mark.claim("pascanu2013/omega-definition")
+@pytest.mark.claim("pascanu2013/omega-definition", modules=["pascanu2013.regularizer"])
 def test_wrong_implementations_disagree() -> None:
     """Eq. (9), §3.3: the ratio needs the vector-Jacobian product δ_{k+1} W_rec diag(σ'(x_k)).
     Two plausible mistakes (element-wise δ ⊙ σ'(x_k), and the transposed W_rec) give a
@@ -90,7 +90,7 @@ def test_wrong_implementations_disagree() -> None:
                                rtol=1e-10, atol=0)
 
 
-@pytest.mark.claim("pascanu2013/omega-constancy")
+@pytest.mark.claim("pascanu2013/omega-constancy", modules=["pascanu2013.regularizer"])
 @pytest.mark.parametrize("squared,reduction", SETTINGS)
 def test_gradient_holds_x_and_delta_constant(squared, reduction) -> None:
     """Eq. (10), §3.3: ∂+Ω/∂W_rec treats x_k and δ_{k+1} as constants; it equals central finite
@@ -130,7 +130,7 @@ def test_gradient_holds_x_and_delta_constant(squared, reduction) -> None:
     assert float((g_total - g_const).abs().max()) > 1e-3 * float(g_const.abs().max())  # ≠ grad
 
 
-@pytest.mark.claim("pascanu2013/omega-norm-preserving")
+@pytest.mark.claim("pascanu2013/omega-norm-preserving", modules=["pascanu2013.regularizer"])
 @pytest.mark.parametrize("squared,reduction", SETTINGS)
 def test_omega_zero_for_orthogonal_linear(squared, reduction) -> None:
     """§3.3: Ω prefers norm-preserving back-propagation; with σ = identity and orthogonal W_rec
