@@ -235,7 +235,8 @@ def test_ci_cells_reproduce() -> None:
     """Reproducibility of the recorded CI tier: the shortest length's batched group, re-trained with
     the budget cut to 750 updates (the cut does not touch the trajectory before it) and one thread,
     re-succeeds exactly the recorded runs that succeeded by then, with the same update counts, final
-    errors and largest gradient norms (bit-for-bit with the recorded CPU and torch version)."""
+    errors (bit-for-bit with the recorded CPU and torch version) and largest gradient norms (to float32
+    precision: the norm is now summed in float64)."""
     data, grid = _ci(), GRIDS["ci"]
     group, cut = grid.groups()[grid.lengths[0]], 750
     threads = torch.get_num_threads()
@@ -253,7 +254,10 @@ def test_ci_cells_reproduce() -> None:
         if won:
             assert r.updates == cell["updates"]
             if same_machine:
-                assert (r.final_error, r.max_grad_norm) == (cell["final_error"], cell["max_grad_norm"])
+                assert r.final_error == cell["final_error"]
+                # The trainer now sums the norm in float64 (the grid was recorded with a float32
+                # sum): same trajectory, the logged norm agrees to float32 precision.
+                assert r.max_grad_norm == pytest.approx(cell["max_grad_norm"], rel=1e-5)
 
 
 
