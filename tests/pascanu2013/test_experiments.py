@@ -235,8 +235,8 @@ def test_ci_cells_reproduce() -> None:
     """Reproducibility of the recorded CI tier: the shortest length's batched group, re-trained with
     the budget cut to 750 updates (the cut does not touch the trajectory before it) and one thread,
     re-succeeds exactly the recorded runs that succeeded by then, with the same update counts, final
-    errors (bit-for-bit with the recorded CPU and torch version) and largest gradient norms (to float32
-    precision: the norm is now summed in float64)."""
+    errors (exactly, with the recorded CPU and torch version) and largest gradient norms (to 1e-3: the
+    clip now scales by a float64 norm, so float32 trajectories drift by rounding)."""
     data, grid = _ci(), GRIDS["ci"]
     group, cut = grid.groups()[grid.lengths[0]], 750
     threads = torch.get_num_threads()
@@ -255,9 +255,10 @@ def test_ci_cells_reproduce() -> None:
             assert r.updates == cell["updates"]
             if same_machine:
                 assert r.final_error == cell["final_error"]
-                # The trainer now sums the norm in float64 (the grid was recorded with a float32
-                # sum): same trajectory, the logged norm agrees to float32 precision.
-                assert r.max_grad_norm == pytest.approx(cell["max_grad_norm"], rel=1e-5)
+                # The clip now scales by a float64 norm (the grid was recorded with a float32 one), so
+                # float32 trajectories drift by rounding: the same successes, update counts and
+                # errors, and the largest norm to 1e-3.
+                assert r.max_grad_norm == pytest.approx(cell["max_grad_norm"], rel=1e-3)
 
 
 
