@@ -15,7 +15,6 @@ Every value that comes from data (titles, authors, ids) is escaped with
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import mkdocs_gen_files
@@ -90,17 +89,14 @@ def claim_backlinks(rel: str, function: str, page_uri: str) -> list[str]:
 test_nav = mkdocs_gen_files.Nav()
 for path in sorted((root / "tests").rglob("test_*.py")):
     rel = path.relative_to(root).as_posix()
-    source = path.read_text(encoding="utf-8")
-    lines = source.splitlines()
-    tree = ast.parse(source)
+    lines = path.read_text(encoding="utf-8").splitlines()
     out = [f"# `{rel}`\n", f"이 페이지는 저장소의 `{rel}` 파일을 그대로 보여 줍니다.\n",
            "```bash", f"python -m pytest {rel}", "```\n"]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
-            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
-            body = "\n".join(lines[start - 1 : node.end_lineno])
-            out += [f"## {node.name}\n", *claim_backlinks(rel, node.name, test_page_uri(rel)),
-                    f'```python linenums="{start}"', body, "```\n"]
+    # parsed once per file content (kept across `mkdocs serve` rebuilds, see kb.claims)
+    for name, start, end in kb_claims.scan_file(path).functions:
+        body = "\n".join(lines[start - 1 : end])
+        out += [f"## {name}\n", *claim_backlinks(rel, name, test_page_uri(rel)),
+                f'```python linenums="{start}"', body, "```\n"]
     uri = test_page_uri(rel)
     test_nav[tuple(Path(rel).parts[1:])] = Path(uri).relative_to("tests").as_posix()
     write(uri, LOW_SEARCH_RANK + "\n".join(out))

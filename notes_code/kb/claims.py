@@ -14,6 +14,7 @@ pytest plugin (:mod:`notes_code.kb.pytest_claims`) writes after a run.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -134,16 +135,111 @@ def _claim_modules_in_decorator(node: ast.expr) -> tuple[list[str], bool]:
     return [], True
 
 
-def module_problems(modules: list[str], root: Path, where: str) -> list[str]:
-    """Errors for module names that are not ``<paper>.<module>`` of a file under ``notes_code/``."""
+def module_problems(modules: list[str], root: Path, where: str,
+                    exists: dict[str, bool] | None = None) -> list[str]:
+    """Errors for module names that are not ``<paper>.<module>`` of a file under ``notes_code/``.
+
+    ``exists`` memoizes the file checks within one scan (the same names recur on many tests).
+    """
     out = []
+    exists = {} if exists is None else exists
     for name in modules:
-        paper, dot, mod = name.partition(".")
-        ok = bool(dot) and ID_MODULE_RE.match(paper) and ID_MODULE_RE.match(mod)
-        if not ok or not (Path(root) / "notes_code" / paper / f"{mod}.py").is_file():
+        if name not in exists:
+            paper, dot, mod = name.partition(".")
+            ok = bool(dot) and ID_MODULE_RE.match(paper) and ID_MODULE_RE.match(mod)
+            exists[name] = bool(ok) and (Path(root) / "notes_code" / paper / f"{mod}.py").is_file()
+        if not exists[name]:
             out.append(f"{where}: unknown module '{name}' in modules= "
                        f"(expected '<paper>.<module>' of a file notes_code/<paper>/<module>.py)")
     return out
+
+
+# --- the test files, parsed once per content ------------------------------------------------
+# Each test file is parsed and walked once per distinct content (sha1 of its bytes) and the
+# result kept in memory, so `mkdocs serve`'s rebuilds (which build the index three times) do
+# not re-parse every test file after a prose edit: that cost grew with the number of notes.
+
+
+@dataclass(frozen=True)
+class _FileScan:
+    """What one test file declares, independent of where the project is."""
+
+    tests: tuple[tuple[str, str, int, str], ...]  # (claim id, "Class::test_x", def line, function)
+    module_marks: tuple[tuple[int, tuple[str, ...], bool], ...]  # pytestmark's (line, modules=, ok)
+    defs: tuple[tuple[int, tuple[tuple[int, tuple[str, ...], bool], ...]], ...]  # (def line, decorators)
+    classes: tuple[tuple[tuple[str, ...], int], ...]  # nested class path -> its line
+    functions: tuple[tuple[str, int, int], ...]  # every test* function: (name, first line, last line)
+
+
+_SCANS: dict[str, tuple[str, _FileScan]] = {}
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+def scan_file(path: Path) -> _FileScan:
+    """The parsed declarations of one test file, cached by the file's content.
+
+    Raises:
+        SyntaxError: The file does not parse (naming it).
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    digest = _digest(data)
+    hit = _SCANS.get(str(path))
+    if hit is not None and hit[0] == digest:
+        return hit[1]
+    scan = _scan_source(data.decode("utf-8"), str(path))
+    _SCANS[str(path)] = (digest, scan)
+    return scan
+
+
+def _scan_source(source: str, filename: str) -> _FileScan:
+    tree = ast.parse(source, filename=filename)
+    module_ids: list[str] = []
+    module_marks = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
+        ):
+            for m in _marks_of(stmt.value):
+                module_ids += _claim_ids_in_decorator(m)
+                names, ok = _claim_modules_in_decorator(m)
+                module_marks.append((m.lineno, tuple(names), ok))
+    tests: list[tuple[str, str, int, str]] = []
+    classes: list[tuple[tuple[str, ...], int]] = []
+
+    def visit(body: list[ast.stmt], inherited: list[str], prefix: str, path: tuple[str, ...]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
+                ids = list(inherited)
+                for dec in stmt.decorator_list:
+                    ids += _claim_ids_in_decorator(dec)
+                for cid in dict.fromkeys(ids):
+                    tests.append((cid, f"{prefix}{stmt.name}", stmt.lineno, stmt.name))
+            elif isinstance(stmt, ast.ClassDef):
+                classes.append(((*path, stmt.name), stmt.lineno))
+                if stmt.name.startswith("Test"):
+                    ids = list(inherited)
+                    for dec in stmt.decorator_list:
+                        ids += _claim_ids_in_decorator(dec)
+                    visit(stmt.body, ids, f"{prefix}{stmt.name}::", (*path, stmt.name))
+
+    visit(tree.body, module_ids, "", ())
+    defs, functions = [], []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        decs = []
+        for dec in node.decorator_list:
+            got, ok = _claim_modules_in_decorator(dec)
+            decs.append((dec.lineno, tuple(got), ok))
+        defs.append((node.lineno, tuple(decs)))
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            functions.append((node.name, start, node.end_lineno or node.lineno))
+    return _FileScan(tuple(tests), tuple(module_marks), tuple(defs), tuple(classes), tuple(functions))
 
 
 def scan_test_modules(tests_dir: Path, root: Path) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
@@ -154,30 +250,23 @@ def scan_test_modules(tests_dir: Path, root: Path) -> tuple[dict[tuple[str, int]
     """
     found: dict[tuple[str, int], list[str]] = {}
     errors: list[str] = []
+    exists: dict[str, bool] = {}
     for path in sorted(Path(tests_dir).rglob("test_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        scan = scan_file(path)
         module_level: list[str] = []
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
-            ):
-                for m in _marks_of(stmt.value):
-                    names, ok = _claim_modules_in_decorator(m)
-                    if not ok:
-                        errors.append(f"{path}:{m.lineno}: modules= must be a list of string literals")
-                    errors += module_problems(names, root, f"{path}:{m.lineno}")
-                    module_level += names
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                continue
+        for lineno, names, ok in scan.module_marks:
+            if not ok:
+                errors.append(f"{path}:{lineno}: modules= must be a list of string literals")
+            errors += module_problems(list(names), root, f"{path}:{lineno}", exists)
+            module_level += names
+        for def_line, decs in scan.defs:
             names = list(module_level)
-            for dec in node.decorator_list:
-                got, ok = _claim_modules_in_decorator(dec)
+            for lineno, got, ok in decs:
                 if not ok:
-                    errors.append(f"{path}:{dec.lineno}: modules= must be a list of string literals")
-                errors += module_problems(got, root, f"{path}:{dec.lineno}")
+                    errors.append(f"{path}:{lineno}: modules= must be a list of string literals")
+                errors += module_problems(list(got), root, f"{path}:{lineno}", exists)
                 names += got
-            found[(str(path), node.lineno)] = list(dict.fromkeys(names))
+            found[(str(path), def_line)] = list(dict.fromkeys(names))
     return found, errors
 
 
@@ -188,38 +277,10 @@ def _marks_of(value: ast.expr) -> list[ast.expr]:
 def scan_tests(tests_dir: Path, root: Path) -> dict[str, list[TestRef]]:
     """Find every ``@pytest.mark.claim`` on a test function, class or module (by AST)."""
     found: dict[str, list[TestRef]] = {}
-
-    def add(cid: str, rel: str, path: Path, fn: ast.FunctionDef, prefix: str) -> None:
-        nodeid = f"{rel}::{prefix}{fn.name}"
-        found.setdefault(cid, []).append(TestRef(cid, nodeid, path, fn.lineno, fn.name))
-
     for path in sorted(Path(tests_dir).rglob("test_*.py")):
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        module_ids: list[str] = []
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
-            ):
-                for m in _marks_of(stmt.value):
-                    module_ids += _claim_ids_in_decorator(m)
-
-        def visit(body: list[ast.stmt], inherited: list[str], prefix: str,
-                  rel: str = rel, path: Path = path) -> None:
-            for stmt in body:
-                if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and stmt.name.startswith("test"):
-                    ids = list(inherited)
-                    for dec in stmt.decorator_list:
-                        ids += _claim_ids_in_decorator(dec)
-                    for cid in dict.fromkeys(ids):
-                        add(cid, rel, path, stmt, prefix)
-                elif isinstance(stmt, ast.ClassDef) and stmt.name.startswith("Test"):
-                    ids = list(inherited)
-                    for dec in stmt.decorator_list:
-                        ids += _claim_ids_in_decorator(dec)
-                    visit(stmt.body, ids, f"{prefix}{stmt.name}::", rel, path)
-
-        visit(tree.body, module_ids, "")
+        for cid, qualname, lineno, function in scan_file(path).tests:
+            found.setdefault(cid, []).append(TestRef(cid, f"{rel}::{qualname}", path, lineno, function))
     return found
 
 
@@ -253,14 +314,13 @@ def _with_modules(tests: dict[str, list[TestRef]], tests_dir: Path,
 
 
 def _class_modules(path: Path, classes: list[str], found: dict[tuple[str, int], list[str]]) -> list[str]:
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    body, names = tree.body, []
-    for cls in classes:
-        node = next((s for s in body if isinstance(s, ast.ClassDef) and s.name == cls), None)
-        if node is None:
+    lines = dict(scan_file(path).classes)
+    names: list[str] = []
+    for depth in range(1, len(classes) + 1):
+        lineno = lines.get(tuple(classes[:depth]))
+        if lineno is None:
             break
-        names += found.get((str(path), node.lineno), [])
-        body = node.body
+        names += found.get((str(path), lineno), [])
     return names
 
 

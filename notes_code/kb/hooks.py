@@ -62,6 +62,7 @@ def on_config(config):
 def on_files(files, config):
     sitenav.exclude_nav_files(files)
     live.select(files, project_root(config), Path(config.docs_dir))
+    kb_search.INDEX.set_pages([f.url for f in files.documentation_pages()])
     return files
 
 
@@ -96,7 +97,8 @@ def on_pre_build(config) -> None:
     _state.update(refs=refs, index=index, report=report, notes=notes,
                   concept_users=links.concept_users(docs),
                   citing=links.citing_notes(docs, refs))
-    kb_search.install(config)  # the search index reads math as text
+    # the search index reads math as text; a dirty rebuild re-indexes only the pages it renders
+    kb_search.install(config, incremental=live.STATE.enabled)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
@@ -170,7 +172,7 @@ def on_post_page(output: str, page, config) -> str:
 def on_post_build(config) -> None:
     live.finish()
     _state["katex"].save()
-    kb_search.post_build(config)  # Korean words, synonyms; no SUMMARY pages in search
+    kb_search.post_build(config)  # (when not installed) Korean words, synonyms; no SUMMARY pages
     stats = _state["exec"].stats
     _state["exec"].write_stats()
     if stats.executed or stats.reused:

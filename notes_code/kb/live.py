@@ -121,36 +121,6 @@ _BYTECODE = _MemoryBytecodeCache()
 _LISTINGS: dict[tuple, list[str]] = {}
 
 
-_SCANS: dict[tuple, dict] = {}
-
-
-def _memoize_test_scan() -> None:
-    """Parse the test files for claim markers only when one of them changed (the hooks and
-    the page generator both scan them on every rebuild)."""
-    from notes_code.kb import claims
-
-    if getattr(claims.scan_tests, "_live_memo", False):
-        return
-    scan = claims.scan_tests
-
-    def scan_tests(tests_dir: Path, root: Path) -> dict:
-        stats = []
-        for p in sorted(Path(tests_dir).rglob("*.py")):
-            try:
-                st = p.stat()
-            except OSError:
-                continue
-            stats.append((str(p), st.st_mtime_ns, st.st_size))
-        key = (str(tests_dir), str(root), tuple(stats))
-        if key not in _SCANS:
-            _SCANS.clear()
-            _SCANS[key] = scan(tests_dir, root)
-        return dict(_SCANS[key])
-
-    scan_tests._live_memo = True  # type: ignore[attr-defined]
-    claims.scan_tests = scan_tests
-
-
 def speed_up(config: Any) -> None:
     """``on_config``: reuse compiled templates and the theme's file listing; on rebuilds, skip
     the theme's static pages (404, sitemap), which a page edit does not change."""
@@ -176,7 +146,6 @@ def speed_up(config: Any) -> None:
         return env
 
     theme.get_env = get_env  # type: ignore[method-assign]
-    _memoize_test_scan()
     if STATE.last is not None:
         theme.static_templates -= {"404.html", "sitemap.xml", "sitemap.xml.gz"}
 

@@ -19,11 +19,13 @@ is *inflected* when it is a known word (two syllables or more) plus a particle.
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import os
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from notes_code.kb import glossary as kb_glossary
@@ -219,12 +221,23 @@ def searchable_html(content: str) -> str:
     return _ARITHMATEX.sub(_replace_arithmatex, _replace_katex(content))
 
 
-def install(config) -> None:
+def install(config, incremental: bool = False) -> None:
     """Make Material's search plugin index readable math (call from ``on_pre_build``).
 
     The plugin parses ``page.content`` in ``on_page_context``; this wraps that one call so the
     plugin reads :func:`searchable_html` of the page while the page itself is left unchanged.
+    It also records each page's entries in :data:`INDEX` and makes the plugin write the index
+    that :meth:`PageIndex.generate` assembles (Korean words, synonyms; no SUMMARY pages).
+
+    Args:
+        config: The MkDocs config.
+        incremental: Keep the entries of pages that this build does not render (a dirty
+            rebuild of ``mkdocs serve``); otherwise start from an empty index.
     """
+    if not incremental:
+        INDEX.clear()
+    config_file = getattr(config, "config_file_path", None)
+    INDEX.root = Path(config_file).resolve().parent if config_file else None
     plugin = config.plugins.get("material/search") or config.plugins.get("search")
     index = getattr(plugin, "search_index", None)
     if index is None or getattr(index, "_kb_wrapped", False):
@@ -234,12 +247,20 @@ def install(config) -> None:
     def add_entry_from_context(page) -> None:
         real = page.content
         page.content = searchable_html(real)
+        entries = getattr(index, "entries", None)
+        before = len(entries) if entries is not None else 0
         try:
             original(page)
         finally:
             page.content = real
+        if entries is not None:
+            INDEX.set_page(page.url, entries[before:])
+
+    def generate_search_index(prev) -> str:  # noqa: ARG001 (Material's merge of ``prev`` is replaced)
+        return INDEX.generate({key: index.config[key] for key in ("lang", "separator", "pipeline", "fields")})
 
     index.add_entry_from_context = add_entry_from_context
+    index.generate_search_index = generate_search_index
     index._kb_wrapped = True
 
 
@@ -295,6 +316,105 @@ def strip_particle(term: str, known: set[str]) -> str:
 # --- the index ------------------------------------------------------------------------------
 
 
+def _is_summary(location: str) -> bool:
+    return location.split("#")[0].split("/")[-1].startswith("SUMMARY.")
+
+
+def present_words(groups: list[list[str]], vocabulary: set[str] | list[str]) -> list[str]:
+    """The synonym words that start some token of ``vocabulary`` (sorted; prefix search by bisection)."""
+    ordered = sorted(vocabulary)
+    out = set()
+    for w in {w for g in groups for w in g}:
+        i = bisect.bisect_left(ordered, w)
+        if i < len(ordered) and ordered[i].startswith(w):
+            out.add(w)
+    return sorted(out)
+
+
+def kb_config(vocabulary: set[str], entries: list[kb_glossary.Entry]) -> dict:
+    """``config.kb`` of the index: known words, particles, synonym groups and the words present."""
+    groups = kb_glossary.synonym_groups(entries)
+    words = {w for g in groups for w in g}
+    known = known_words(list(vocabulary), {w for w in words if HANGUL.search(w)})
+    return {"known": sorted(known), "particles": list(PARTICLES), "minStem": MIN_STEM,
+            "synonyms": [g for g in groups if g], "present": present_words(groups, vocabulary)}
+
+
+@dataclass
+class PageIndex:
+    r"""The search entries of every page, kept across the rebuilds of ``mkdocs serve``.
+
+    A dirty rebuild renders only the edited page. Material's own merge of the previous index
+    keeps the old entries of every page but the *first* one rendered (an edited note also
+    re-renders the home page, so the note's entries would be doubled) and re-serialises
+    everything. Here the entries are kept per page URL: a rendered page replaces its own,
+    pages that left the site are dropped, and only the rendered pages are tokenised again
+    (the vocabulary is the union of per-page token sets; ``known`` is recomputed only when
+    that union changes).
+    """
+
+    pages: dict[str, list[dict]] = field(default_factory=dict)
+    tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+    order: list[str] | None = None  # the site's page URLs in build order (None: insertion order)
+    root: Path | None = None
+    tokenised: int = 0  # pages tokenised since the last clear (what a test can count)
+    _memo: tuple | None = None
+
+    def clear(self) -> None:
+        """Forget every page (a full build starts here)."""
+        self.pages.clear()
+        self.tokens.clear()
+        self.order, self._memo, self.tokenised = None, None, 0
+
+    def set_pages(self, urls: list[str]) -> None:
+        """The URLs of the pages the site has now (``on_files``); others are dropped."""
+        self.order = list(urls)
+        keep = set(urls)
+        for url in [u for u in self.pages if u not in keep]:
+            del self.pages[url]
+            self.tokens.pop(url, None)
+
+    def set_page(self, url: str, entries: list[dict]) -> None:
+        """The entries a page produced in this build (none: a page excluded from search)."""
+        self.pages[url] = [e for e in entries if not _is_summary(e["location"])]
+        self.tokens.pop(url, None)
+
+    def docs(self) -> list[dict]:
+        """Every entry, pages in site order."""
+        order = [u for u in (self.order or []) if u in self.pages]
+        order += [u for u in self.pages if u not in set(order)]
+        return [e for u in order for e in self.pages[u]]
+
+    def vocabulary(self, separator: str) -> set[str]:
+        """Every distinct token of the index (only pages without cached tokens are tokenised)."""
+        vocab: set[str] = set()
+        for url, entries in self.pages.items():
+            toks = self.tokens.get(url)
+            if toks is None:
+                found: list[str] = []
+                for doc in entries:
+                    found += tokens(doc.get("title", ""), separator)
+                    found += tokens(doc.get("text", ""), separator)
+                toks = self.tokens[url] = frozenset(found)
+                self.tokenised += 1
+            vocab |= toks
+        return vocab
+
+    def generate(self, config: dict) -> str:
+        """The index file's JSON: Material's ``config`` plus ``kb``, and every page's entries."""
+        glossary_file = self.root / kb_glossary.GLOSSARY_PATH if self.root else None
+        entries = kb_glossary.load(glossary_file) if glossary_file and glossary_file.is_file() else []
+        vocab = self.vocabulary(config["separator"])
+        key = (frozenset(vocab), tuple(tuple(g) for g in kb_glossary.synonym_groups(entries)))
+        if self._memo is None or self._memo[0] != key:
+            self._memo = (key, kb_config(vocab, entries))
+        data = {"config": {**config, "kb": self._memo[1]}, "docs": self.docs()}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+INDEX = PageIndex()
+
+
 def rewrite_index(path: Path, entries: list[kb_glossary.Entry]) -> dict:
     """Post-process the search index at ``path`` in place; returns the new ``config.kb``.
 
@@ -306,18 +426,11 @@ def rewrite_index(path: Path, entries: list[kb_glossary.Entry]) -> dict:
     docs = [d for d in data["docs"]
             if not d["location"].split("#")[0].split("/")[-1].startswith("SUMMARY.")]
     separator = data["config"]["separator"]
-    all_tokens: list[str] = []
+    vocabulary: set[str] = set()
     for doc in docs:
-        all_tokens += tokens(doc.get("title", ""), separator)
-        all_tokens += tokens(doc.get("text", ""), separator)
-    vocabulary = set(all_tokens)
-    groups = kb_glossary.synonym_groups(entries)
-    words = {w for g in groups for w in g}
-    known = known_words(all_tokens, {w for w in words if HANGUL.search(w)})
-    present = [[w for w in g if any(t.startswith(w) for t in vocabulary)] for g in groups]
-    kb = {"known": sorted(known), "particles": list(PARTICLES), "minStem": MIN_STEM,
-          "synonyms": [g for g in groups if g],
-          "present": sorted({w for g in present for w in g})}
+        vocabulary.update(tokens(doc.get("title", ""), separator))
+        vocabulary.update(tokens(doc.get("text", ""), separator))
+    kb = kb_config(vocabulary, entries)
     data["docs"] = docs
     data["config"]["kb"] = kb
     tmp = path.with_suffix(".json.tmp")
@@ -327,7 +440,13 @@ def rewrite_index(path: Path, entries: list[kb_glossary.Entry]) -> dict:
 
 
 def post_build(config) -> None:
-    """Rewrite ``site/search/search_index.json`` (call from ``on_post_build``)."""
+    """Rewrite ``site/search/search_index.json`` (call from ``on_post_build``).
+
+    Nothing to do when :func:`install` wrapped the plugin (it wrote the final index itself).
+    """
+    plugin = config.plugins.get("material/search") or config.plugins.get("search")
+    if getattr(getattr(plugin, "search_index", None), "_kb_wrapped", False):
+        return
     path = Path(config.site_dir) / "search" / "search_index.json"
     if not path.is_file():
         return
