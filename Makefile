@@ -22,7 +22,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 # Debian packages the browser tests need (Playwright drives the system Chromium; the font
-# draws Korean in screenshots). `make browser-deps` installs what is missing.
+# draws Korean in screenshots). `make browser-deps` installs what is missing; `sudo` would
+# drop DEBIAN_FRONTEND, so it goes through `env`. tests/kb/test_makefile_browser_deps.py runs
+# the recipe against a fake apt-get.
 CHROMIUM ?= /usr/bin/chromium
 SUDO     ?= sudo
 USER_ID  ?= $(shell id -u)
@@ -56,12 +58,15 @@ browser-deps: ## Install Debian's chromium and fonts-noto-cjk if missing (apt-ge
 	[ -x "$(CHROMIUM)" ] || need="$$need chromium"; \
 	{ command -v fc-list >/dev/null && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; } || need="$$need fonts-noto-cjk"; \
 	[ -z "$$need" ] && exit 0; \
-	if [ "$(USER_ID)" = 0 ]; then apt=""; \
+	hint="sudo apt-get install -y$$need"; \
+	if [ "$(USER_ID)" = 0 ]; then apt=""; hint="apt-get install -y$$need"; \
 	elif command -v "$(SUDO)" >/dev/null && "$(SUDO)" -n true 2>/dev/null; then apt="$(SUDO)"; \
-	else echo "make: the browser tests need:$$need; install them with: sudo apt-get install -y$$need" >&2; exit 1; fi; \
+	else echo "make: the browser tests need:$$need; install them with: $$hint" >&2; exit 1; fi; \
 	echo "== installing$$need (apt-get, about a minute)"; \
-	DEBIAN_FRONTEND=noninteractive $$apt apt-get update -qq && \
-	DEBIAN_FRONTEND=noninteractive $$apt apt-get install -y -qq --no-install-recommends$$need >/dev/null
+	{ $$apt env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$apt env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$need >/dev/null; } || \
+	  { echo "make: apt-get could not install$$need; install them with: $$hint" >&2; exit 1; }; \
+	[ -x "$(CHROMIUM)" ] || { echo "make: $(CHROMIUM) is still missing after apt-get; set CHROMIUM=<path of chromium>" >&2; exit 1; }
 
 serve: $(STAMP) ## Build the site and serve it with live reload at http://127.0.0.1:8000 (cached blocks, dirty reload)
 	NOTES_EXEC_CACHE=$(CACHE) NOTES_DIRTY_SERVE=1 $(BIN)/mkdocs serve --strict --dirty --dev-addr $(HOST)
