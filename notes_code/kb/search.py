@@ -27,6 +27,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from notes_code.kb import glossary as kb_glossary
 
@@ -221,7 +222,7 @@ def searchable_html(content: str) -> str:
     return _ARITHMATEX.sub(_replace_arithmatex, _replace_katex(content))
 
 
-def install(config, incremental: bool = False) -> None:
+def install(config: Any, incremental: bool = False) -> None:
     """Make Material's search plugin index readable math (call from ``on_pre_build``).
 
     The plugin parses ``page.content`` in ``on_page_context``; this wraps that one call so the
