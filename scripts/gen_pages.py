@@ -20,12 +20,12 @@ from pathlib import Path
 import mkdocs_gen_files
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import escape, home
+from notes_code.kb import escape, home, memo
 from notes_code.kb import glossary as kb_glossary
 from notes_code.kb import mutation as kb_mutation
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
-from notes_code.kb.render import STATUS_ICONS, claim_anchor, relative, test_page_uri
+from notes_code.kb.render import STATUS_ICONS, claim_anchor, mutation_records, relative, test_page_uri
 
 config = mkdocs_gen_files.config
 root = Path(config.config_file_path).resolve().parent
@@ -130,11 +130,12 @@ for note in sorted(by_note):
     out.append("")
 summary = ", ".join(f"{kb_claims.STATUS_LABELS[k]} {v}" for k, v in counts.items() if v)
 out.insert(2, f"**합계:** 주장 {len(index.claims)}개 — {summary or '없음'}.\n")
-out.append(kb_mutation.survivors_markdown(kb_mutation.Records.load(docs)))
+out.append(kb_mutation.survivors_markdown(mutation_records(docs)))
 write("claims.md", "\n".join(out))
 
 # --- reading list -------------------------------------------------------------------------
-refs = kb_refs.load(root / "references.yaml")
+refs_file = root / "references.yaml"
+refs = memo.cached("references", [refs_file], lambda: kb_refs.load(refs_file), key=str(refs_file), deep=False)
 cited_by: dict[str, list[str]] = {}
 for note in notes:
     for _, key in kb_refs.cited_keys(note.path.read_text(encoding="utf-8")):
@@ -187,5 +188,8 @@ write("concepts/SUMMARY.md", "\n".join(concepts) + "\n")
 
 # --- glossary (docs/data/glossary.yaml, shared with the search) ----------------------------
 glossary_file = root / kb_glossary.GLOSSARY_PATH
-entries = kb_glossary.load(glossary_file, docs) if glossary_file.is_file() else []
+# parsed again only when the file changed; its concept links are checked against the pages there are
+pages_there = tuple(sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md")))
+entries = memo.cached("glossary-checked", [glossary_file], lambda: kb_glossary.load(glossary_file, docs),
+                      key=(str(docs), pages_there), deep=False) if glossary_file.is_file() else []
 write("glossary.md", kb_glossary.render_page(entries))

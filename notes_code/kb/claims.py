@@ -93,11 +93,7 @@ def scan_notes(docs_dir: Path) -> tuple[dict[str, Claim], list[str]]:
     claims: dict[str, Claim] = {}
     errors: list[str] = []
     for path in sorted(Path(docs_dir).rglob("*.md")):
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            m = CLAIM_RE.match(line)
-            if not m:
-                continue
-            cid = m["id"]
+        for lineno, cid in _claims_in_page(path):
             if not ID_RE.match(cid):
                 errors.append(f"{path}:{lineno}: malformed claim id '{cid}' "
                               "(expected '<note>/<slug>', lowercase ASCII, digits, - and _)")
@@ -109,6 +105,22 @@ def scan_notes(docs_dir: Path) -> tuple[dict[str, Claim], list[str]]:
                 continue
             claims[cid] = Claim(cid, path, lineno)
     return claims, errors
+
+
+_PAGE_SCANS: dict[str, tuple[str, tuple[tuple[int, str], ...]]] = {}
+
+
+def _claims_in_page(path: Path) -> tuple[tuple[int, str], ...]:
+    """``(line, id)`` of every claim admonition of one page, cached by the page's content."""
+    data = path.read_bytes()
+    digest = _digest(data)
+    hit = _PAGE_SCANS.get(str(path))
+    if hit is not None and hit[0] == digest:
+        return hit[1]
+    found = tuple((lineno, m["id"]) for lineno, line in enumerate(data.decode("utf-8").splitlines(), 1)
+                  if (m := CLAIM_RE.match(line)))
+    _PAGE_SCANS[str(path)] = (digest, found)
+    return found
 
 
 def _claim_ids_in_decorator(node: ast.expr) -> list[str]:
@@ -242,17 +254,23 @@ def _scan_source(source: str, filename: str) -> _FileScan:
     return _FileScan(tuple(tests), tuple(module_marks), tuple(defs), tuple(classes), tuple(functions))
 
 
-def scan_test_modules(tests_dir: Path, root: Path) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
+def _test_files(tests_dir: Path) -> dict[Path, _FileScan]:
+    """Every ``test_*.py`` under ``tests_dir`` with its (cached) scan, in path order."""
+    return {path: scan_file(path) for path in sorted(Path(tests_dir).rglob("test_*.py"))}
+
+
+def scan_test_modules(tests_dir: Path, root: Path, scans: dict[Path, _FileScan] | None = None,
+                      ) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
     """The ``modules=`` of every claim marker, by ``(file, line of the decorated def)``, and errors.
 
     Errors name ``file:line`` of the marker: a module that does not exist, or a
     ``modules=`` that is not a list of string literals (it must be readable statically).
+    ``scans`` (from one listing of ``tests_dir``) saves reading the files again.
     """
     found: dict[tuple[str, int], list[str]] = {}
     errors: list[str] = []
     exists: dict[str, bool] = {}
-    for path in sorted(Path(tests_dir).rglob("test_*.py")):
-        scan = scan_file(path)
+    for path, scan in (scans if scans is not None else _test_files(tests_dir)).items():
         module_level: list[str] = []
         for lineno, names, ok in scan.module_marks:
             if not ok:
@@ -274,12 +292,13 @@ def _marks_of(value: ast.expr) -> list[ast.expr]:
     return list(value.elts) if isinstance(value, ast.List | ast.Tuple) else [value]
 
 
-def scan_tests(tests_dir: Path, root: Path) -> dict[str, list[TestRef]]:
+def scan_tests(tests_dir: Path, root: Path,
+               scans: dict[Path, _FileScan] | None = None) -> dict[str, list[TestRef]]:
     """Find every ``@pytest.mark.claim`` on a test function, class or module (by AST)."""
     found: dict[str, list[TestRef]] = {}
-    for path in sorted(Path(tests_dir).rglob("test_*.py")):
+    for path, scan in (scans if scans is not None else _test_files(tests_dir)).items():
         rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
-        for cid, qualname, lineno, function in scan_file(path).tests:
+        for cid, qualname, lineno, function in scan.tests:
             found.setdefault(cid, []).append(TestRef(cid, f"{rel}::{qualname}", path, lineno, function))
     return found
 
@@ -288,16 +307,17 @@ def build_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None
     """Scan the notes and the tests of the project at ``root``."""
     root = Path(root)
     claims, errors = scan_notes(docs_dir or root / "docs")
-    tests = scan_tests(tests_dir or root / "tests", root)
-    tests, module_errors = _with_modules(tests, tests_dir or root / "tests", root)
+    scans = _test_files(tests_dir or root / "tests")  # each file read once per index
+    tests = scan_tests(tests_dir or root / "tests", root, scans)
+    tests, module_errors = _with_modules(tests, tests_dir or root / "tests", root, scans)
     return ClaimIndex(claims=claims, tests=tests, errors=errors + module_errors,
                       docs_dir=Path(docs_dir or root / "docs"))
 
 
-def _with_modules(tests: dict[str, list[TestRef]], tests_dir: Path,
-                  root: Path) -> tuple[dict[str, list[TestRef]], list[str]]:
+def _with_modules(tests: dict[str, list[TestRef]], tests_dir: Path, root: Path,
+                  scans: dict[Path, _FileScan]) -> tuple[dict[str, list[TestRef]], list[str]]:
     """Attach each marker's ``modules=`` to its :class:`TestRef` (the class's markers included)."""
-    found, errors = scan_test_modules(tests_dir, root)
+    found, errors = scan_test_modules(tests_dir, root, scans)
     out: dict[str, list[TestRef]] = {}
     for cid, refs in tests.items():
         new = []
@@ -306,15 +326,16 @@ def _with_modules(tests: dict[str, list[TestRef]], tests_dir: Path,
             # a class-level marker: add the modules of the enclosing class's decorators
             parts = ref.nodeid.split("::")[1:-1]
             if parts:
-                tree_names = _class_modules(ref.file, parts, found)
+                tree_names = _class_modules(ref.file, parts, found, scans)
                 names = list(dict.fromkeys(tree_names + names))
             new.append(TestRef(ref.claim_id, ref.nodeid, ref.file, ref.line, ref.function, tuple(names)))
         out[cid] = new
     return out, errors
 
 
-def _class_modules(path: Path, classes: list[str], found: dict[tuple[str, int], list[str]]) -> list[str]:
-    lines = dict(scan_file(path).classes)
+def _class_modules(path: Path, classes: list[str], found: dict[tuple[str, int], list[str]],
+                   scans: dict[Path, _FileScan]) -> list[str]:
+    lines = dict((scans.get(path) or scan_file(path)).classes)
     names: list[str] = []
     for depth in range(1, len(classes) + 1):
         lineno = lines.get(tuple(classes[:depth]))

@@ -23,7 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import escape, exec_cache, exec_guard, home, links, live, render, sitenav
+from notes_code.kb import escape, exec_cache, exec_guard, home, links, live, memo, render, sitenav
 from notes_code.kb import katex as kb_katex
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
@@ -80,7 +80,7 @@ def on_pre_build(config) -> None:
     root = _state["root"]
     docs = Path(config.docs_dir)
     try:
-        refs = kb_refs.load(root / "references.yaml")
+        refs = load_references(root)
     except (OSError, kb_refs.ReferenceError_) as exc:
         raise PluginError(f"bibliography: {exc}") from exc
     index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
@@ -94,11 +94,21 @@ def on_pre_build(config) -> None:
     except kb_claims.ClaimError as exc:
         raise PluginError(str(exc)) from exc
     notes = {n.slug: n for n in kb_notes.discover(docs)}
+    # which note links to which concept, and cites which note: re-read only when a note changes
+    note_pages = sorted((docs / "papers").glob("*/*.md"))
     _state.update(refs=refs, index=index, report=report, notes=notes,
-                  concept_users=links.concept_users(docs),
-                  citing=links.citing_notes(docs, refs))
+                  concept_users=memo.cached("concept-users", note_pages, lambda: links.concept_users(docs),
+                                            key=str(docs)),
+                  citing=memo.cached("citing-notes", [*note_pages, root / "references.yaml"],
+                                     lambda: links.citing_notes(docs, refs), key=str(docs)))
     # the search index reads math as text; a dirty rebuild re-indexes only the pages it renders
     kb_search.install(config, incremental=live.STATE.enabled)
+
+
+def load_references(root: Path) -> dict[str, kb_refs.Reference]:
+    """``references.yaml``, parsed again only when its content changed (``mkdocs serve``)."""
+    path = root / "references.yaml"
+    return memo.cached("references", [path], lambda: kb_refs.load(path), key=str(path), deep=False)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from notes_code.kb import glossary as kb_glossary
+from notes_code.kb import memo
 
 # Longest first, so 에서는 is tried before 는.
 PARTICLES: tuple[str, ...] = tuple(sorted({
@@ -404,7 +405,9 @@ class PageIndex:
     def generate(self, config: dict) -> str:
         """The index file's JSON: Material's ``config`` plus ``kb``, and every page's entries."""
         glossary_file = self.root / kb_glossary.GLOSSARY_PATH if self.root else None
-        entries = kb_glossary.load(glossary_file) if glossary_file and glossary_file.is_file() else []
+        entries = (memo.cached("glossary", [glossary_file], lambda: kb_glossary.load(glossary_file),
+                               key=str(glossary_file), deep=False)
+                   if glossary_file and glossary_file.is_file() else [])
         vocab = self.vocabulary(config["separator"])
         key = (frozenset(vocab), tuple(tuple(g) for g in kb_glossary.synonym_groups(entries)))
         if self._memo is None or self._memo[0] != key:

@@ -111,3 +111,16 @@ def test_cached_index_equals_a_fresh_one() -> None:
     cold = kb_claims.build_index(ROOT)
     assert warm.tests == cold.tests and warm.claims == cold.claims and warm.errors == cold.errors
     assert cold.problems() == []
+
+
+def test_edited_note_is_scanned_again(tmp_path: Path) -> None:
+    """Issue #12: a claim added to or removed from a note is in the next index (pages cached by content)."""
+    root = _project(tmp_path)
+    note = root / "docs" / "n.md"
+    assert sorted(kb_claims.build_index(root).claims) == ["n/a", "n/b"]
+    st = note.stat()
+    note.write_text(note.read_text(encoding="utf-8").replace('"n/b"', '"n/c"'), encoding="utf-8")
+    os.utime(note, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert sorted(kb_claims.build_index(root).claims) == ["n/a", "n/c"]
+    note.write_text(note.read_text(encoding="utf-8") + '\n!!! claim "n/a"\n    again\n', encoding="utf-8")
+    assert "duplicate claim id 'n/a'" in "\n".join(kb_claims.build_index(root).problems())
