@@ -64,7 +64,7 @@ write("reference/SUMMARY.md", "".join(api_nav.build_literate_nav()))
 
 # --- test sources -----------------------------------------------------------------------
 index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
-notes = home.reading_order(kb_notes.discover(docs))
+notes = home.reading_order(home.discover_notes(docs))
 title_of = {n.slug: n.title for n in notes}
 claims_of_test: dict[tuple[str, str], list[str]] = {}
 for cid, test_refs in index.tests.items():

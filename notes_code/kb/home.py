@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from notes_code.kb import claims as kb_claims
-from notes_code.kb import escape
+from notes_code.kb import escape, memo
 from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 from notes_code.kb.render import tally
@@ -41,6 +41,12 @@ def reading_order(notes: list[kb_notes.Note]) -> list[kb_notes.Note]:
     return sorted(notes, key=key)
 
 
+def discover_notes(docs_dir: Path) -> list[kb_notes.Note]:
+    """:func:`notes_code.kb.notes.discover`, re-read only when a note's front page changed."""
+    pages = sorted((Path(docs_dir) / "papers").glob("*/index.md"))
+    return memo.cached("notes", pages, lambda: kb_notes.discover(Path(docs_dir)), key=str(docs_dir))
+
+
 def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
     """Markdown for one Material grid card per paper note.
 
@@ -60,7 +66,7 @@ def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
     index = kb_claims.build_index(root)
     report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
     cards = []
-    for note in reading_order(kb_notes.discover(root / "docs")):
+    for note in reading_order(discover_notes(root / "docs")):
         ids = [c for c in index.claims if c.split("/", 1)[0] == note.slug]
         statuses = [kb_claims.claim_status(c, index.tests.get(c, []), report)[0] for c in ids]
         tags = " ".join(f"<code>{escape.attr(t)}</code>" for t in note.meta.get("tags", []) or [])

@@ -25,7 +25,6 @@ from mkdocs.plugins import event_priority
 from notes_code.kb import claims as kb_claims
 from notes_code.kb import escape, exec_cache, exec_guard, home, links, live, memo, render, sitenav
 from notes_code.kb import katex as kb_katex
-from notes_code.kb import notes as kb_notes
 from notes_code.kb import references as kb_refs
 from notes_code.kb import search as kb_search
 
@@ -93,7 +92,7 @@ def on_pre_build(config) -> None:
         report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
     except kb_claims.ClaimError as exc:
         raise PluginError(str(exc)) from exc
-    notes = {n.slug: n for n in kb_notes.discover(docs)}
+    notes = {n.slug: n for n in home.discover_notes(docs)}
     # which note links to which concept, and cites which note: re-read only when a note changes
     note_pages = sorted((docs / "papers").glob("*/*.md"))
     _state.update(refs=refs, index=index, report=report, notes=notes,

@@ -357,6 +357,7 @@ class PageIndex:
 
     pages: dict[str, list[dict]] = field(default_factory=dict)
     tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+    json_parts: dict[str, str] = field(default_factory=dict)  # each page's entries, serialised once
     order: list[str] | None = None  # the site's page URLs in build order (None: insertion order)
     root: Path | None = None
     tokenised: int = 0  # pages tokenised since the last clear (what a test can count)
@@ -366,6 +367,7 @@ class PageIndex:
         """Forget every page (a full build starts here)."""
         self.pages.clear()
         self.tokens.clear()
+        self.json_parts.clear()
         self.order, self._memo, self.tokenised = None, None, 0
 
     def set_pages(self, urls: list[str]) -> None:
@@ -375,17 +377,33 @@ class PageIndex:
         for url in [u for u in self.pages if u not in keep]:
             del self.pages[url]
             self.tokens.pop(url, None)
+            self.json_parts.pop(url, None)
 
     def set_page(self, url: str, entries: list[dict]) -> None:
         """The entries a page produced in this build (none: a page excluded from search)."""
         self.pages[url] = [e for e in entries if not _is_summary(e["location"])]
         self.tokens.pop(url, None)
+        self.json_parts.pop(url, None)
+
+    def _urls(self) -> list[str]:
+        order = [u for u in (self.order or []) if u in self.pages]
+        seen = set(order)
+        return order + [u for u in self.pages if u not in seen]
 
     def docs(self) -> list[dict]:
         """Every entry, pages in site order."""
-        order = [u for u in (self.order or []) if u in self.pages]
-        order += [u for u in self.pages if u not in set(order)]
-        return [e for u in order for e in self.pages[u]]
+        return [e for u in self._urls() for e in self.pages[u]]
+
+    def _docs_json(self) -> str:
+        """``json.dumps(self.docs())``, joined from per-page parts serialised once."""
+        parts = []
+        for url in self._urls():
+            if not self.pages[url]:
+                continue
+            if url not in self.json_parts:
+                self.json_parts[url] = _dumps(self.pages[url])[1:-1]
+            parts.append(self.json_parts[url])
+        return "[" + ",".join(parts) + "]"
 
     def vocabulary(self, separator: str) -> set[str]:
         """Every distinct token of the index (only pages without cached tokens are tokenised)."""
@@ -412,11 +430,15 @@ class PageIndex:
         key = (frozenset(vocab), tuple(tuple(g) for g in kb_glossary.synonym_groups(entries)))
         if self._memo is None or self._memo[0] != key:
             self._memo = (key, kb_config(vocab, entries))
-        data = {"config": {**config, "kb": self._memo[1]}, "docs": self.docs()}
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        head = _dumps({"config": {**config, "kb": self._memo[1]}})
+        return head[:-1] + ',"docs":' + self._docs_json() + "}"
 
 
 INDEX = PageIndex()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def rewrite_index(path: Path, entries: list[kb_glossary.Entry]) -> dict:

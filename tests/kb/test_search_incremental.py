@@ -128,3 +128,22 @@ def test_present_words_matches_the_prefix_scan() -> None:
     groups = [["야코비", "jacobian", "jac"], ["기울", "경사"], ["zet", "zz"], ["노름을"]]
     linear = sorted({w for g in groups for w in g if any(t.startswith(w) for t in vocab)})
     assert kb_search.present_words(groups, vocab) == linear == ["jac", "jacobian", "zet", "기울"]
+
+
+def test_index_json_is_what_json_dumps_writes() -> None:
+    """Issue #12: the index joined from per-page parts is byte-for-byte one json.dumps of the whole."""
+    _build(PAGES, None, incremental=False)
+    edited = {**PAGES, "concepts/bptt.html": PAGES["concepts/bptt.html"] + '<p>"따옴표" \\ 역슬래시.</p>'}
+    index = SearchIndex(lang=["ko"], separator=SEPARATOR, pipeline=[], fields={})
+    config = SimpleNamespace(plugins={"material/search": SimpleNamespace(search_index=index)})
+    kb_search.install(config, incremental=True)
+    kb_search.INDEX.set_pages([*edited, "empty.html"])
+    for url in ["concepts/bptt.html", "empty.html"]:
+        meta = {"search": {"exclude": True}} if url == "empty.html" else {}
+        content = edited.get(url, "<h1 id='e'>빈</h1>")
+        index.add_entry_from_context(SimpleNamespace(content=content, toc=[], url=url, meta=meta, title=url))
+    text = index.generate_search_index(None)
+    data = json.loads(text)
+    assert text == json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    assert data["docs"] == kb_search.INDEX.docs()
+    assert not any(d["location"].startswith("empty") for d in data["docs"])
