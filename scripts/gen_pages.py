@@ -63,7 +63,7 @@ for path in sorted((root / "notes_code").rglob("*.py")):
 write("reference/SUMMARY.md", "".join(api_nav.build_literate_nav()))
 
 # --- test sources -----------------------------------------------------------------------
-index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
+index = kb_claims.current_index(root, docs_dir=docs, tests_dir=root / "tests")  # the hooks' own
 notes = home.reading_order(home.discover_notes(docs))
 title_of = {n.slug: n.title for n in notes}
 claims_of_test: dict[tuple[str, str], list[str]] = {}

@@ -303,6 +303,30 @@ def scan_tests(tests_dir: Path, root: Path,
     return found
 
 
+_CURRENT: dict[tuple[str, str, str], ClaimIndex] = {}
+
+
+def set_current(root: Path, index: ClaimIndex | None, docs_dir: Path | None = None,
+                tests_dir: Path | None = None) -> None:
+    """Share ``index`` with the rest of one build (the hooks, the page generator and the home cards
+    each need it); ``None`` ends the sharing. :func:`current_index` hands it out for the same folders."""
+    _CURRENT.clear()
+    if index is not None:
+        _CURRENT[_folders(root, docs_dir, tests_dir)] = index
+
+
+def _folders(root: Path, docs_dir: Path | None, tests_dir: Path | None) -> tuple[str, str, str]:
+    root = Path(root).resolve()
+    return (str(root), str(Path(docs_dir or root / "docs").resolve()),
+            str(Path(tests_dir or root / "tests").resolve()))
+
+
+def current_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None = None) -> ClaimIndex:
+    """The index shared by :func:`set_current` for these folders, else a fresh :func:`build_index`."""
+    hit = _CURRENT.get(_folders(root, docs_dir, tests_dir))
+    return hit if hit is not None else build_index(root, docs_dir, tests_dir)
+
+
 def build_index(root: Path, docs_dir: Path | None = None, tests_dir: Path | None = None) -> ClaimIndex:
     """Scan the notes and the tests of the project at ``root``."""
     root = Path(root)

@@ -63,7 +63,7 @@ def paper_cards(root: Path | None = None, base: str = "papers/") -> str:
         A ``<div class="grid cards">`` block of Markdown.
     """
     root = Path(root or Path.cwd())
-    index = kb_claims.build_index(root)
+    index = kb_claims.current_index(root)  # during a build: the one the hooks built
     report = kb_claims.load_report(root / kb_claims.REPORT_PATH)
     cards = []
     for note in reading_order(discover_notes(root / "docs")):

@@ -83,6 +83,7 @@ def on_pre_build(config) -> None:
     except (OSError, kb_refs.ReferenceError_) as exc:
         raise PluginError(f"bibliography: {exc}") from exc
     index = kb_claims.build_index(root, docs_dir=docs, tests_dir=root / "tests")
+    kb_claims.set_current(root, index, docs_dir=docs, tests_dir=root / "tests")  # for gen_pages, cards
     problems = index.problems()
     for path in sorted(docs.rglob("*.md")):
         problems += kb_refs.check_keys(path.read_text(encoding="utf-8"), refs, str(path))
@@ -179,6 +180,7 @@ def on_post_page(output: str, page, config) -> str:
 
 
 def on_post_build(config) -> None:
+    kb_claims.set_current(_state["root"], None)
     live.finish()
     _state["katex"].save()
     kb_search.post_build(config)  # (when not installed) Korean words, synonyms; no SUMMARY pages
@@ -187,6 +189,10 @@ def on_post_build(config) -> None:
     if stats.executed or stats.reused:
         _log.info("executed blocks: %d ran (%.1f s), %d reused from %s",
                   len(stats.executed), stats.seconds, len(stats.reused), _state["exec"].directory)
+
+
+def on_build_error(error: Exception) -> None:
+    kb_claims.set_current(Path("."), None)  # a failed build shares nothing with the next one
 
 
 def on_shutdown() -> None:

@@ -124,3 +124,19 @@ def test_edited_note_is_scanned_again(tmp_path: Path) -> None:
     assert sorted(kb_claims.build_index(root).claims) == ["n/a", "n/c"]
     note.write_text(note.read_text(encoding="utf-8") + '\n!!! claim "n/a"\n    again\n', encoding="utf-8")
     assert "duplicate claim id 'n/a'" in "\n".join(kb_claims.build_index(root).problems())
+
+
+def test_index_shared_within_a_build_only(tmp_path: Path) -> None:
+    """Issue #12: the hooks' index is handed to the page generator and cards; after the build, a fresh one."""
+    root = _project(tmp_path)
+    shared = kb_claims.build_index(root)
+    kb_claims.set_current(root, shared, docs_dir=root / "docs", tests_dir=root / "tests")
+    try:
+        assert kb_claims.current_index(root) is shared  # same folders, given or defaulted
+        assert kb_claims.current_index(root / ".", docs_dir=root / "docs") is shared
+        assert kb_claims.current_index(root, docs_dir=root / "tests") is not shared  # other folders
+    finally:
+        kb_claims.set_current(root, None)
+    (root / "docs" / "n.md").write_text('!!! claim "n/a"\n    x\n', encoding="utf-8")
+    fresh = kb_claims.current_index(root)
+    assert fresh is not shared and sorted(fresh.claims) == ["n/a"]
