@@ -210,7 +210,7 @@ class ChoraleSet:
         reasons: dict[str, int] = {}
         for why in self.skipped.values():
             unreadable = why.startswith("unreadable")
-            kind = why.split(":", 1)[0] if unreadable else re.sub(r"\(.*\)", "", why).strip()
+            kind = why.split(":", 1)[0] if unreadable else re.sub(r"\s*\(.*?\)", "", why).strip()
             reasons[kind] = reasons.get(kind, 0) + 1
         folds = self.split()
         return {"used": len(self.chorales), "skipped": len(self.skipped), "reasons": reasons,
