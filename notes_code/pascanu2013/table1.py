@@ -224,5 +224,28 @@ def method_table(data: dict[str, Any], folds: Sequence[str] = ("train", "valid",
     return "\n".join(lines)
 
 
-__all__ = ["KINDS", "PAPER_TABLE1", "NLLCriterion", "NLLVerdict", "Table1Grid", "evaluate",
+def curves(data: dict[str, Any], field: str) -> dict[str, tuple[list[int], list[float]]]:
+    r"""A per-epoch history field averaged over the seeds of each method, for the notes' figures.
+
+    Args:
+        data: a results file's data.
+        field: a history field, e.g. `"train_cost"` or `"grad_norm_max"`.
+
+    Returns:
+        method -> (epochs, mean over the seeds that reached each epoch).
+    """
+    out = {}
+    for m in data["config"]["methods"]:
+        rows: dict[int, list[float]] = {}
+        for c in data["cells"].values():
+            if c["method"] == m:
+                for h in c["history"]:
+                    if h.get(field) is not None:
+                        rows.setdefault(int(h["epoch"]), []).append(float(h[field]))
+        epochs = sorted(rows)
+        out[m] = (epochs, [float(np.mean(rows[e])) for e in epochs])
+    return out
+
+
+__all__ = ["KINDS", "PAPER_TABLE1", "NLLCriterion", "NLLVerdict", "Table1Grid", "curves", "evaluate",
            "markdown", "method_table", "verdicts"]
