@@ -81,7 +81,7 @@ def test_gradients_match_autograd_and_omega_goes_to_w_rec_only() -> None:
     W = model.W_rec.detach().clone().requires_grad_(True)
     om = omega(W, out.x.detach(), auto[-1].detach(), "sigmoid", reduction="mean")
     (g_om,) = torch.autograd.grad(om, W)
-    assert float(reg.omega) == pytest.approx(float(om), rel=1e-9)
+    assert float(reg.omega) == pytest.approx(float(om.detach()), rel=1e-9)
     expected = auto[names.index("W_rec")] + alpha * g_om
     assert torch.allclose(reg.grads["W_rec"], expected, rtol=1e-9, atol=1e-12)
     for name in names:
@@ -190,14 +190,14 @@ def _few_chorales(n_train: int, n_test: int) -> dict[str, list[np.ndarray]]:
     """The first chorales (by name) of the train and test folds of music21's corpus (CI subset)."""
     chorales = pytest.importorskip("notes_code.common.chorales")
     pytest.importorskip("music21")
-    want = {"train": n_train, "test": n_test}
-    paths: dict[str, list] = {"train": [], "test": []}
+    want = {f: n for f, n in (("train", n_train), ("test", n_test)) if n}
+    paths: dict[str, list] = {f: [] for f in want}
     for p in chorales.corpus_paths():
         n = chorales.bwv_number(p.name)
         fold = chorales.fold_of(n) if n is not None and p.suffix == ".mxl" else None
         if fold in want and len(paths[fold]) < want[fold] + 2:  # spares for skipped files
             paths[fold].append(p)
-    data = chorales.load_chorales(paths["train"] + paths["test"])
+    data = chorales.load_chorales([p for ps in paths.values() for p in ps])
     split = data.split()
     return {f: [c.roll for c in split[f][: want[f]]] for f in want}
 
@@ -219,3 +219,24 @@ def test_small_retraining_clipping_lowers_train_and_test_nll_when_steps_explode(
         assert clipped.nll["train"] < plain.nll["train"] - 1.0, (seed, clipped.nll, plain.nll)
         assert clipped.nll["test"] < plain.nll["test"] - 1.0, (seed, clipped.nll, plain.nll)
         assert sum(h["clipped"] for h in clipped.history) > 0
+
+
+@pytest.mark.claim("pascanu2013/table1-bach-omega-helps",
+                   modules=["pascanu2013.polyphonic", "pascanu2013.regularizer"])
+def test_small_retraining_omega_schedule_lowers_omega() -> None:
+    """§3.3, §4.2 (CI tier, retrained on 16 chorales): the precondition of "Omega with a 1/t schedule
+    helps": training on E + alpha_t Omega with alpha_t = 0.5/t ends with a lower Omega (the error keeps
+    its norm better going back in time) than the same seed without it, for each of two seeds. It does
+    not show that the test NLL improves; the recorded grid decides that (and does not show it). With
+    alpha_0 = 0 the MSGD+CR run is MSGD+C exactly, so the difference is Omega's alone."""
+    folds = _few_chorales(16, 0)
+    torch.set_num_threads(1)
+    base = poly.PolyConfig(n_hidden=30, epochs=6, batch_size=4, alpha0=0.5)
+    for seed in (0, 1):
+        c = poly.run(dataclasses.replace(base, method="MSGD+C", seed=seed), folds)
+        cr = poly.run(dataclasses.replace(base, method="MSGD+CR", seed=seed), folds)
+        assert [h["alpha"] for h in cr.history] == [0.5 / t for t in range(1, 7)]
+        om_c, om_cr = c.history[-1]["omega"], cr.history[-1]["omega"]
+        assert om_cr < om_c - 0.002, (seed, om_cr, om_c)  # measured: 0.0042 and 0.0044 lower
+    same = poly.run(dataclasses.replace(base, method="MSGD+CR", alpha0=0.0), folds)
+    assert same.nll == poly.run(dataclasses.replace(base, method="MSGD+C"), folds).nll
