@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import pytest
@@ -13,17 +14,25 @@ from notes_code.pascanu2013.regularized_training import loss_and_grads
 from notes_code.pascanu2013.tasks import make_batch
 from notes_code.pascanu2013.train import TrainConfig, generator, make_model, run
 
-BASE = TrainConfig(n_hidden=8, min_length=10, max_length=15, lr=0.1, max_updates=40, eval_every=10,
-                   eval_size=200, screen_size=50, eval_chunk=100, dtype="float64", length_seed=7,
-                  success_error=0.7)
+# Tiny sizes (n = 4, lengths 10-11, 4 sequences a batch, 12 updates): each mutant of the batched
+# trainer is run against these tests, so they must stay well under a second.
+BASE = TrainConfig(n_hidden=4, min_length=10, max_length=12, batch_size=4, lr=0.1, max_updates=12,
+                   eval_every=4, eval_size=24, screen_size=8, eval_chunk=8, dtype="float64",
+                   length_seed=7, success_error=0.7)
 MIX = [
     dataclasses.replace(BASE, init="sigmoid", method="MSGD", seed=1),
-    dataclasses.replace(BASE, init="basic_tanh", method="MSGD-CR", seed=2, max_updates=35),
+    dataclasses.replace(BASE, init="basic_tanh", method="MSGD-CR", seed=2, max_updates=10),
     dataclasses.replace(BASE, init="smart_tanh", method="MSGD-C", seed=3, lr=0.3),
     dataclasses.replace(BASE, init="basic_tanh", method="MSGD-C", seed=4, clip=0.1,
                         fallback_threshold=0.3),
     dataclasses.replace(BASE, init="smart_tanh", method="MSGD", seed=5, lr=math.inf),
 ]
+
+
+@functools.cache
+def _single_runs() -> tuple:
+    """The reference: each run of MIX trained alone by train.run (computed once per process)."""
+    return tuple(run(c) for c in MIX)
 
 
 @pytest.mark.claim("pascanu2013/batched-equals-single", modules=["pascanu2013.batched"])
@@ -33,7 +42,7 @@ def test_batched_equals_single() -> None:
     budgets follow,
     in float64, the same trajectories as five single runs (weights to 1e-6; same outcomes,
     update counts, errors and history)."""
-    singles = [run(c) for c in MIX]
+    singles = _single_runs()
     finished: list[int] = []
     batched = run_batched(MIX, on_finish=lambda k, r: finished.append(k))
     assert sorted(finished) == list(range(len(MIX)))
@@ -76,18 +85,18 @@ def test_train_step_matches_autograd() -> None:
 
 
 def test_resume_batched(tmp_path) -> None:
-    """Checkpoint/resume of the batched trainer: interrupted after update 23 (checkpoint at 20)
+    """Checkpoint/resume of the batched trainer: interrupted after update 7 (checkpoint at 5)
     and resumed, it ends exactly as the uninterrupted batched run."""
     full = run_batched(MIX[:3])
     ckpt = tmp_path / "group.pt"
 
     def interrupt(step: int) -> None:
-        if step == 23:
+        if step == 7:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_batched(MIX[:3], checkpoint=ckpt, checkpoint_every=10, callback=interrupt)
-    resumed = run_batched(MIX[:3], checkpoint=ckpt, checkpoint_every=10)
+        run_batched(MIX[:3], checkpoint=ckpt, checkpoint_every=5, callback=interrupt)
+    resumed = run_batched(MIX[:3], checkpoint=ckpt, checkpoint_every=5)
     for a, b in zip(full, resumed, strict=True):
         assert (a.outcome, a.updates, a.history) == (b.outcome, b.updates, b.history)
         for name, p in a.params.items():
