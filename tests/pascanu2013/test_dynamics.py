@@ -132,9 +132,9 @@ def test_linear_unit_closed_form() -> None:
 def test_unknown_activation_is_refused() -> None:
     """§2.2 defines the unit for sigmoid, tanh (and linear, §2.1): other names raise a clear
     error instead of silently using one of them."""
-    with pytest.raises(ValueError, match="unknown activation 'relu'"):
+    with pytest.raises(ValueError, match="^unknown activation 'relu'"):
         one_unit_map(0.0, 1.0, 0.0, "relu")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="no bistability for activation 'linear'"):
+    with pytest.raises(ValueError, match="^no bistability for activation 'linear'"):
         bistable_range(5.0, "linear")
 
 
@@ -143,9 +143,9 @@ def test_bistability_thresholds_and_messages() -> None:
     (tanh' ≤ 1); at the threshold itself the two tangencies coincide, so w = 4 (w = 1) is refused.
     Just above it the range is a small interval around −w/2 (around 0), checked against a direct
     count of stable fixed points."""
-    with pytest.raises(ValueError, match="the logistic unit is bistable only for w > 4"):
+    with pytest.raises(ValueError, match="^the logistic unit is bistable only for w > 4$"):
         bistable_range(4.0, "sigmoid")
-    with pytest.raises(ValueError, match="the tanh unit is bistable only for w > 1"):
+    with pytest.raises(ValueError, match="^the tanh unit is bistable only for w > 1$"):
         bistable_range(1.0, "tanh")
     b_lo, b_hi = bistable_range(1.5, "tanh")
     assert -0.25 < b_lo < -0.15 and b_hi == pytest.approx(-b_lo, rel=1e-12)
