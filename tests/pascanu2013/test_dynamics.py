@@ -227,3 +227,12 @@ def test_bifurcation_lone_branch_and_tanh() -> None:
     assert t.b.dtype == np.float64
     assert np.isnan(t.unstable[0]) and not np.isnan(t.unstable[1]) and not np.isnan(t.unstable[2])
     assert t.stable_low[1] == pytest.approx(fixed_points(5.0, 0.0, "tanh")[0].x, abs=1e-12)
+
+
+def test_orbit_is_float64_from_the_start() -> None:
+    """Eq. (8)'s orbit x_0..x_T is float64 whatever x_0 is given as, x_0 included (also for
+    T = 0, where x_0 is the whole orbit)."""
+    for x0 in (1, np.array([1, -2]), np.float32(0.3)):
+        orbit = iterate(5.0, -2.5, x0, 0)
+        assert orbit.dtype == np.float64 and orbit.shape == (1, *np.shape(x0))
+        np.testing.assert_array_equal(orbit[0], np.asarray(x0, dtype=np.float64))
