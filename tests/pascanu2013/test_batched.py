@@ -30,9 +30,21 @@ MIX = [
 
 
 @functools.cache
-def _single_runs() -> tuple:
-    """The reference: each run of MIX trained alone by train.run (computed once per process)."""
-    return tuple(run(c) for c in MIX)
+def _single_runs(configs: tuple[TrainConfig, ...] = tuple(MIX)) -> tuple:
+    """The reference: each run trained alone by train.run (computed once per process)."""
+    return tuple(run(c) for c in configs)
+
+
+def _assert_same(batched: list, singles: tuple) -> None:
+    for s, b in zip(singles, batched, strict=True):
+        assert (b.outcome, b.updates, b.final_error, b.n_fallback, b.n_clipped) == (
+            s.outcome, s.updates, s.final_error, s.n_fallback, s.n_clipped)
+        assert b.max_grad_norm == pytest.approx(s.max_grad_norm, rel=1e-9)
+        assert len(b.history) == len(s.history)
+        for rb, rs in zip(b.history, s.history, strict=True):
+            assert rb == pytest.approx(rs, rel=1e-9, abs=1e-12)
+        for name, p in s.params.items():
+            torch.testing.assert_close(b.params[name], p, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.claim("pascanu2013/batched-equals-single", modules=["pascanu2013.batched"])
@@ -179,3 +191,47 @@ def test_float32_overflowing_norm_is_finite_and_falls_back() -> None:
         if k != "W_rec":
             assert torch.equal(P[k][0], before[k][0])
     torch.testing.assert_close(P["W_rec"][0], before["W_rec"][0] * (1 - BASE.lr * 0.02))
+
+
+# Evaluation edge cases of the Fig. 7 protocol: a screen whose error equals the success threshold
+# exactly (the full test is not run: success needs error < threshold), a full test at the
+# threshold (not a success), and no screen at all (screen_size = 0: always the full test).
+EDGES = {
+    "at-threshold": tuple(dataclasses.replace(BASE, init="smart_tanh", method="MSGD-C", seed=s,
+                                              success_error=0.75) for s in (1, 4, 6)),
+    "no-screen": tuple(dataclasses.replace(BASE, init="smart_tanh", method="MSGD-C", seed=s,
+                                           screen_size=0) for s in (1, 2)),
+}
+
+
+@pytest.mark.parametrize("edge", sorted(EDGES))
+def test_batched_evaluation_edges(edge: str) -> None:
+    """Fig. 7 protocol (§4.1.1: success when the error on fresh sequences is below the threshold):
+    batched runs evaluate as single runs at the edges: a pre-test error exactly at the threshold
+    stops there, a full-test error exactly at it is no success, and without a pre-test every
+    evaluation is the full test (same outcomes, updates, histories and weights)."""
+    configs = EDGES[edge]
+    singles = _single_runs(configs)
+    if edge == "at-threshold":  # the edges are really hit by the single-run reference
+        rows = [(h["error"], h["n_eval"]) for s in singles for h in s.history]
+        assert (0.75, 8) in rows and (0.75, 24) in rows
+    else:
+        assert all(h["n_eval"] == BASE.eval_size for s in singles for h in s.history)
+    _assert_same(run_batched(list(configs)), singles)
+
+
+def test_single_run_batch_and_defaults(capfd) -> None:
+    """A batch of one run (K = 1) is that run (train.run); by default no progress bar is drawn
+    (nothing on stderr), checkpoints come every 1000 updates, and the reported wall time is the
+    time this call took (not more)."""
+    import inspect
+    import time
+
+    start = time.perf_counter()
+    (one,) = run_batched([MIX[1]])
+    elapsed = time.perf_counter() - start
+    _assert_same([one], _single_runs()[1:2])
+    assert 0 < one.wall_time <= elapsed
+    assert capfd.readouterr().err == ""
+    params = inspect.signature(run_batched).parameters
+    assert params["checkpoint_every"].default == 1000 and params["progress"].default is False
