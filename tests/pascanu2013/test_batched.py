@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 
 import pytest
 import torch
@@ -106,15 +107,21 @@ def _interrupted(ckpt) -> None:
         run_batched(MIX, checkpoint=ckpt, checkpoint_every=5, callback=interrupt)
 
 
-def test_resume_batched(tmp_path) -> None:
+def test_resume_batched(tmp_path, capfd) -> None:
     """Checkpoint/resume of the batched trainer: interrupted after update 7 (checkpoint at 5,
     when the early success and the diverged run have already finished) and resumed, it ends
-    exactly as the uninterrupted batched run, finished runs included."""
+    exactly as the uninterrupted batched run, finished runs included; the resumed session adds
+    its time to the saved wall time, and its progress bar goes on from update 5 to 12 of 12."""
     full = run_batched(MIX)
     ckpt = tmp_path / "group.pt"
     _interrupted(ckpt)
-    assert sum(r is not None for r in torch.load(ckpt, weights_only=True)["st"]["results"]) == 2
-    resumed = run_batched(MIX, checkpoint=ckpt, checkpoint_every=5)
+    saved = torch.load(ckpt, weights_only=True)["st"]
+    assert sum(r is not None for r in saved["results"]) == 2
+    capfd.readouterr()
+    resumed = run_batched(MIX, checkpoint=ckpt, checkpoint_every=5, progress=True)
+    bar = capfd.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "12/12" in bar and re.search(r"(upd/s|s/upd)\b", bar) and "active=0, success=2" in bar
+    assert all(resumed[k].wall_time >= saved["wall"] > 0 for k in (0, 1, 2))
     for a, b in zip(full, resumed, strict=True):
         assert dataclasses.replace(a, wall_time=0.0, params=None) == dataclasses.replace(
             b, wall_time=0.0, params=None)
