@@ -181,9 +181,13 @@ def test_one_unit_map_is_float64() -> None:
 def test_fixed_points_on_the_grid_are_exact() -> None:
     """§2.2: by the symmetry σ(−x) = 1 − σ(x), x* = 0 is exactly a fixed point of 5σ(x) − 2.5
     (the basin boundary of Fig. 3) and of 4σ(x) − 2, where the slope 4σ'(0) = 1 exactly (the
-    cusp of the bifurcation): both are returned exactly and the cusp is not linearly stable."""
+    cusp of the bifurcation); likewise of w tanh(x). All are returned exactly (the search grid
+    is symmetric about them) and the slope-1 points are not linearly stable."""
     assert fixed_points(5.0, -2.5)[1] == FixedPoint(0.0, 1.25, False)
     assert fixed_points(4.0, -2.0) == [FixedPoint(0.0, 1.0, False)]
+    # tanh is odd: x* = 0 is a fixed point of w tanh(x) for every w (slope w), found exactly
+    assert fixed_points(5.0, 0.0, "tanh")[1] == FixedPoint(0.0, 5.0, False)
+    assert fixed_points(1.0, 0.0, "tanh") == [FixedPoint(0.0, 1.0, False)]
 
 
 def test_basin_tolerance_and_horizon() -> None:
