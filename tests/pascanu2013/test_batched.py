@@ -285,3 +285,20 @@ def test_single_run_batch_and_defaults(capfd) -> None:
     assert capfd.readouterr().err == ""
     params = inspect.signature(run_batched).parameters
     assert params["checkpoint_every"].default == 1000 and params["progress"].default is False
+
+
+def test_updates_stay_on_the_requested_device() -> None:
+    """The batched trainer is device-agnostic: the parameters, batches, per-run constants, the
+    alive/divergence flags and the accumulators of the update loop all live on the requested
+    device. Checked on torch's shape-only "meta" device, which refuses to mix with CPU tensors as
+    CUDA would; the run is stopped before its first evaluation (which needs values)."""
+
+    class Stop(Exception):
+        pass
+
+    def stop(step: int) -> None:
+        if step == 3:  # eval_every = 4
+            raise Stop
+
+    with pytest.raises(Stop):
+        run_batched(MIX, device="meta", callback=stop)
