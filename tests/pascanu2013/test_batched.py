@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import math
 import re
+import time
 
 import pytest
 import torch
@@ -44,6 +45,7 @@ def _assert_same(batched: list, singles: tuple) -> None:
         assert len(b.history) == len(s.history)
         for rb, rs in zip(b.history, s.history, strict=True):
             assert rb == pytest.approx(rs, rel=1e-9, abs=1e-12)
+            assert {k: type(v) for k, v in rb.items()} == {k: type(v) for k, v in rs.items()}
         for name, p in s.params.items():
             torch.testing.assert_close(b.params[name], p, rtol=1e-9, atol=1e-12)
 
@@ -114,14 +116,16 @@ def test_resume_batched(tmp_path, capfd) -> None:
     its time to the saved wall time, and its progress bar goes on from update 5 to 12 of 12."""
     full = run_batched(MIX)
     ckpt = tmp_path / "group.pt"
+    t0 = time.perf_counter()
     _interrupted(ckpt)
     saved = torch.load(ckpt, weights_only=True)["st"]
-    assert sum(r is not None for r in saved["results"]) == 2
+    assert saved["step"] == 5 and sum(r is not None for r in saved["results"]) == 2
     capfd.readouterr()
     resumed = run_batched(MIX, checkpoint=ckpt, checkpoint_every=5, progress=True)
+    elapsed = time.perf_counter() - t0
     bar = capfd.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
     assert "12/12" in bar and re.search(r"(upd/s|s/upd)\b", bar) and "active=0, success=2" in bar
-    assert all(resumed[k].wall_time >= saved["wall"] > 0 for k in (0, 1, 2))
+    assert all(elapsed >= resumed[k].wall_time >= saved["wall"] > 0 for k in (0, 1, 2))
     for a, b in zip(full, resumed, strict=True):
         assert dataclasses.replace(a, wall_time=0.0, params=None) == dataclasses.replace(
             b, wall_time=0.0, params=None)
@@ -271,16 +275,17 @@ def test_batched_evaluation_edges(edge: str) -> None:
 
 
 def test_single_run_batch_and_defaults(capfd) -> None:
-    """A batch of one run (K = 1) is that run (train.run); by default no progress bar is drawn
+    """A batch of one run (K = 1) is that run (train.run), also when it diverges before its first
+    evaluation (no run is due at the evaluation step); by default no progress bar is drawn
     (nothing on stderr), checkpoints come every 1000 updates, and the reported wall time is the
     time this call took (not more)."""
     import inspect
-    import time
 
     start = time.perf_counter()
     (one,) = run_batched([MIX[1]])
     elapsed = time.perf_counter() - start
     _assert_same([one], _single_runs()[1:2])
+    _assert_same(run_batched([MIX[4]]), _single_runs()[4:])  # alone, diverged before any evaluation
     assert 0 < one.wall_time <= elapsed
     assert capfd.readouterr().err == ""
     params = inspect.signature(run_batched).parameters
