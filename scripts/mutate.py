@@ -168,7 +168,7 @@ def run_module(module: str, max_children: int, timeout: float | None = None,
     if code != 0:
         raise SystemExit(f"mutmut failed on {module} (exit {code}); see {log}:\n"
                          + log.read_text(encoding="utf-8")[-3000:])
-    entry = _collect(work, module, tests)
+    entry = _collect(work, module, tests, set(only or []))
     entry.update(wall_s=round(wall, 1), hash=kb.content_hash(ROOT, module), selection=tests,
                  time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), commit=_commit(), tool=_tool())
     return entry
@@ -195,6 +195,8 @@ def rerun_survivors(module: str, max_children: int) -> dict:
     for k in keys:
         if kb.changed_lines(new["mutants"][k].get("diff", "")) != kb.changed_lines(old["mutants"][k]["diff"]):
             raise SystemExit(f"{module}: mutant {k} is not the recorded one; run the module in full")
+        if new["mutants"][k]["status"] == "killed" and new["mutants"][k].get("failed"):
+            del new["mutants"][k]["diff"], new["mutants"][k]["signature"]  # as in a full run's record
     tests = sorted(set(old["tests"]) | set(new["tests"]))
     pos = {t: i for i, t in enumerate(tests)}
     mutants = {}
@@ -213,7 +215,7 @@ def rerun_survivors(module: str, max_children: int) -> dict:
     return entry
 
 
-def _collect(work: Path, module: str, selected: list[str]) -> dict:
+def _collect(work: Path, module: str, selected: list[str], with_diff: set[str] = frozenset()) -> dict:
     """Read mutmut's meta file, its stats and the recorder's failure files of one module."""
     paper, name = kb.split_module(module)
     rel = Path("notes_code") / paper / f"{name}.py"
@@ -247,7 +249,7 @@ def _collect(work: Path, module: str, selected: list[str]) -> dict:
             elif status == "timeout":
                 m["ran"] = fn_tests
             tests |= set(m.get("failed", []))
-            if status != "killed" or not m.get("failed"):
+            if status != "killed" or not m.get("failed") or key.rpartition(".")[2] in with_diff:
                 diff = get_diff_for_mutant(key, path=rel)
                 m["diff"] = diff
                 m["signature"] = kb.signature(module, m["function"], diff)
