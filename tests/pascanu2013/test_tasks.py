@@ -308,3 +308,11 @@ def test_lengths_come_from_the_given_generator() -> None:
 
     a, b = draws(1), draws(2)
     assert a == b and min(a) >= 10 and max(a) <= 19 and len(set(a)) > 3
+
+
+@pytest.mark.parametrize("name,length", [("torder", 10), ("torder3", 10), ("perm", 2)])
+def test_one_hot_width_is_the_alphabet(name: str, length: int) -> None:
+    """§4.1: inputs are one-hot over the whole alphabet (6 symbols for temporal order, 100 for
+    the permutation task) even when a short sequence does not use its largest symbols."""
+    widths = {make_batch(name, 1, length, gen(seed)).u.shape[-1] for seed in range(40)}
+    assert widths == {TASKS[name].n_in}
