@@ -267,6 +267,13 @@ def test_validation_messages() -> None:
     bounds, memorization sizes and the head's shapes (ranks and leading dimensions)."""
     with pytest.raises(ValueError, match=r"^max_length \(5\) < min_length \(6\)$"):
         sample_length(6, 5, gen())
+    with pytest.raises(ValueError, match=r"^task 'torder' needs length >= 10 so that floor\(0\.1 \* length\) "
+                                         r">= 1, got 9$"):
+        make_batch("torder", 2, 9, gen())
+    with pytest.raises(ValueError, match=r"^task 'perm' needs length >= 2, got 1$"):
+        make_batch("perm", 2, 1, gen())
+    with pytest.raises(ValueError, match=r"^batch_size must be >= 1, got 0$"):
+        make_batch("mem", 0, 5, gen())
     for n_values, n_pos in ((0, 10), (5, 0), (0, 0)):
         with pytest.raises(ValueError, match=rf"^n_values and n_pos must be >= 1, got {n_values}, {n_pos}$"):
             tasks.memorization(2, 3, gen(), n_values=n_values, n_pos=n_pos)
