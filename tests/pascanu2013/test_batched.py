@@ -31,6 +31,17 @@ MIX = [
 ]
 
 
+def _run(configs: list[TrainConfig], callback=None, **kw) -> list:
+    """run_batched that fails, instead of hanging, if it trains past every budget (12 updates)."""
+    def guard(step: int) -> None:
+        if step > 4 * max(c.max_updates for c in configs):
+            raise AssertionError(f"still training after {step} updates")
+        if callback is not None:
+            callback(step)
+
+    return run_batched(configs, callback=guard, **kw)
+
+
 @functools.cache
 def _single_runs(configs: tuple[TrainConfig, ...] = tuple(MIX)) -> tuple:
     """The reference: each run trained alone by train.run (computed once per process)."""
@@ -59,7 +70,7 @@ def test_batched_equals_single() -> None:
     update counts, errors and history)."""
     singles = _single_runs()
     finished: list[int] = []
-    batched = run_batched(MIX, on_finish=lambda k, r: finished.append(k))
+    batched = _run(MIX, on_finish=lambda k, r: finished.append(k))
     assert sorted(finished) == list(range(len(MIX)))
     # every path was taken: success (early stop), budget end, divergence, fallback
     assert {r.outcome for r in batched} == {"success", "fail", "diverged"}
@@ -106,7 +117,7 @@ def _interrupted(ckpt) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_batched(MIX, checkpoint=ckpt, checkpoint_every=5, callback=interrupt)
+        _run(MIX, checkpoint=ckpt, checkpoint_every=5, callback=interrupt)
 
 
 def test_resume_batched(tmp_path, capfd) -> None:
@@ -114,14 +125,14 @@ def test_resume_batched(tmp_path, capfd) -> None:
     when the early success and the diverged run have already finished) and resumed, it ends
     exactly as the uninterrupted batched run, finished runs included; the resumed session adds
     its time to the saved wall time, and its progress bar goes on from update 5 to 12 of 12."""
-    full = run_batched(MIX)
+    full = _run(MIX)
     ckpt = tmp_path / "group.pt"
     t0 = time.perf_counter()
     _interrupted(ckpt)
     saved = torch.load(ckpt, weights_only=True)["st"]
     assert saved["step"] == 5 and sum(r is not None for r in saved["results"]) == 2
     capfd.readouterr()
-    resumed = run_batched(MIX, checkpoint=ckpt, checkpoint_every=5, progress=True)
+    resumed = _run(MIX, checkpoint=ckpt, checkpoint_every=5, progress=True)
     elapsed = time.perf_counter() - t0
     bar = capfd.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
     assert "12/12" in bar and re.search(r"(upd/s|s/upd)\b", bar) and "active=0, success=2" in bar
@@ -132,14 +143,14 @@ def test_resume_batched(tmp_path, capfd) -> None:
         for name, p in a.params.items():
             assert torch.equal(p, b.params[name])
     with pytest.raises(ValueError, match="other runs"):
-        run_batched(MIX[1:4], checkpoint=ckpt)
+        _run(MIX[1:4], checkpoint=ckpt)
 
 
 def test_resume_checkpoint_without_clip_counts(tmp_path) -> None:
     """A checkpoint written before n_clipped was counted (no n_clipped accumulator, two totals
     per run) resumes: the same trajectories, and the clip count restarts at 0 at the checkpoint
     (the run that clips, MSGD-CR at threshold 1, loses exactly the clips counted before it)."""
-    full = run_batched(MIX)
+    full = _run(MIX)
     ckpt = tmp_path / "old.pt"
     _interrupted(ckpt)
     saved = torch.load(ckpt, weights_only=True)
@@ -149,7 +160,7 @@ def test_resume_checkpoint_without_clip_counts(tmp_path) -> None:
     del saved["acc"]["n_clipped"]
     saved["st"]["tot"] = [t[:2] for t in saved["st"]["tot"]]
     torch.save(saved, ckpt)
-    resumed = run_batched(MIX, checkpoint=ckpt, checkpoint_every=5)
+    resumed = _run(MIX, checkpoint=ckpt, checkpoint_every=5)
     for k, (a, b) in enumerate(zip(full, resumed, strict=True)):
         assert (a.outcome, a.updates, a.final_error, a.n_fallback) == (b.outcome, b.updates,
                                                                         b.final_error, b.n_fallback)
@@ -168,7 +179,7 @@ def test_checkpoint_is_loaded_as_weights_only(tmp_path) -> None:
     ckpt = tmp_path / "evil.pt"
     torch.save({"keys": [c.key() for c in MIX], "x": fractions.Fraction(1, 3)}, ckpt)
     with pytest.raises(pickle.UnpicklingError):
-        run_batched(MIX, checkpoint=ckpt)
+        _run(MIX, checkpoint=ckpt)
 
 
 def test_check_batchable() -> None:
@@ -271,7 +282,7 @@ def test_batched_evaluation_edges(edge: str) -> None:
         assert (0.75, 8) in rows and (0.75, 24) in rows
     else:
         assert all(h["n_eval"] == BASE.eval_size for s in singles for h in s.history)
-    _assert_same(run_batched(list(configs)), singles)
+    _assert_same(_run(list(configs)), singles)
 
 
 def test_single_run_batch_and_defaults(capfd) -> None:
@@ -282,10 +293,10 @@ def test_single_run_batch_and_defaults(capfd) -> None:
     import inspect
 
     start = time.perf_counter()
-    (one,) = run_batched([MIX[1]])
+    (one,) = _run([MIX[1]])
     elapsed = time.perf_counter() - start
     _assert_same([one], _single_runs()[1:2])
-    _assert_same(run_batched([MIX[4]]), _single_runs()[4:])  # alone, diverged before any evaluation
+    _assert_same(_run([MIX[4]]), _single_runs()[4:])  # alone, diverged before any evaluation
     assert 0 < one.wall_time <= elapsed
     assert capfd.readouterr().err == ""
     params = inspect.signature(run_batched).parameters
@@ -306,4 +317,4 @@ def test_updates_stay_on_the_requested_device() -> None:
             raise Stop
 
     with pytest.raises(Stop):
-        run_batched(MIX, device="meta", callback=stop)
+        _run(MIX, device="meta", callback=stop)
