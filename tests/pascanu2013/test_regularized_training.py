@@ -117,3 +117,16 @@ def test_demo_starts_from_its_documented_model_and_data(init: str) -> None:
     torch.testing.assert_close(demo.loss[0], second.loss, rtol=1e-12, atol=0)
     torch.testing.assert_close(demo.omega[0], second.omega, rtol=1e-12, atol=0)
     assert model.W_out.shape == (1, n)
+
+
+def test_loss_and_grads_defaults_to_eq_10() -> None:
+    """§3.3: the regulariser used by default is eq. (10), the squared form of Omega, with the
+    released code's mean over valid (k, sequence) pairs (not eq. (9)'s absolute form)."""
+    model = PascanuRNN(2, 4, 3, std=0.9, generator=3, dtype=torch.float64)
+    u = torch.randn(6, 3, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    target = torch.tensor([0, 2, 1])
+    plain = loss_and_grads(model, u, target, alpha=1.5)
+    eq10 = loss_and_grads(model, u, target, alpha=1.5, squared=True, reduction="mean")
+    eq9 = loss_and_grads(model, u, target, alpha=1.5, squared=False)
+    assert torch.equal(plain.omega, eq10.omega) and not torch.equal(plain.omega, eq9.omega)
+    assert torch.equal(plain.grads["W_rec"], eq10.grads["W_rec"])
