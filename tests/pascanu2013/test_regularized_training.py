@@ -130,3 +130,20 @@ def test_loss_and_grads_defaults_to_eq_10() -> None:
     eq9 = loss_and_grads(model, u, target, alpha=1.5, squared=False)
     assert torch.equal(plain.omega, eq10.omega) and not torch.equal(plain.omega, eq9.omega)
     assert torch.equal(plain.grads["W_rec"], eq10.grads["W_rec"])
+
+
+def test_backward_with_omega_passes_every_setting() -> None:
+    """backward_with_omega accumulates exactly loss_and_grads' gradients for the same settings,
+    the mask bound of eq. (10) included (a bound above every ||delta||^2 masks all pairs: Omega = 0
+    and no Omega term in W_rec's gradient)."""
+    model = PascanuRNN(2, 4, 3, std=0.9, generator=4, dtype=torch.float64)
+    u = torch.randn(5, 3, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    target = torch.tensor([1, 0, 2])
+    for kw in ({"squared": False, "reduction": "sum", "bound": 1e-20}, {"bound": 1e30}):
+        ref = loss_and_grads(model, u, target, 2.0, **kw)
+        model.zero_grad(set_to_none=True)
+        step = backward_with_omega(model, u, target, 2.0, **kw)
+        assert torch.equal(step.omega, ref.omega)
+        for name, p in model.named_parameters():
+            assert torch.equal(p.grad, ref.grads[name])
+    assert float(ref.omega) == 0.0
