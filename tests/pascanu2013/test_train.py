@@ -177,3 +177,60 @@ def test_evaluation_uses_fresh_sequences(monkeypatch, engine: str) -> None:
     for i, (_, state) in enumerate(seen):
         for _, earlier in seen[:i]:
             assert not torch.equal(state, earlier)
+
+
+def test_config_key_is_stable() -> None:
+    """Fig. 7 results and checkpoints are keyed by TrainConfig.key(): 16 hex digits of SHA-256
+    over the JSON of the fields sorted by name, so a key written once stays valid (the default
+    protocol's key is pinned) and every field changes it."""
+    c = TrainConfig()
+    assert c.key() == "b00187a69f1ae14e"
+    other = ["perm", "sigmoid", "MSGD", 51, 49, 51, 21, 0.02, 2.0, 5.0, 6, 1, 1, 101, 9999, 999, 999,
+             0.02, "float64", 1e9, 0.03]  # one changed value per field, in declaration order
+    keys = {dataclasses.replace(c, **{f.name: v}).key()
+            for f, v in zip(dataclasses.fields(c), other, strict=True)}
+    assert len(keys) == len(dataclasses.fields(c)) and c.key() not in keys
+
+
+def test_evaluate_follows_the_plan() -> None:
+    """Fig. 7 protocol: evaluate() tests fresh sequences from the eval generator, chunk by chunk
+    with the lengths of eval_plan(config, step): the screen first, the full test only if the
+    screen's error is below the threshold; without a screen, the full test alone. Recomputed
+    here with errors() on the same draws."""
+    from notes_code.pascanu2013.tasks import errors, make_batch
+    from notes_code.pascanu2013.train import evaluate, generator
+
+    base = TrainConfig(n_hidden=4, min_length=10, max_length=14, eval_size=30, screen_size=10,
+                       eval_chunk=8, dtype="float64")
+    for cfg in (dataclasses.replace(base, success_error=0.9), dataclasses.replace(base, success_error=0.01),
+                dataclasses.replace(base, screen_size=0, success_error=0.9)):
+        model = make_model(cfg)
+        got = evaluate(model, cfg, 7, generator(0, "eval"))
+        g = generator(0, "eval")
+        screen, full = eval_plan(cfg, 7)
+        want = None
+        for plan in (screen, full):
+            if not plan:
+                continue
+            wrong = 0
+            with torch.no_grad():
+                for size, length in plan:
+                    b = make_batch(cfg.task, size, length, g, torch.float64)
+                    wrong += int(errors(cfg.task, model(b.u).y, b.target).sum())
+            total = sum(s for s, _ in plan)
+            want = (wrong / total, total)
+            if wrong / total >= cfg.success_error:
+                break
+        assert got == want
+    assert want[1] == 30  # the last case ran the full test alone
+
+
+def test_atomic_save_creates_missing_folders(tmp_path) -> None:
+    """Checkpoints and results can go to a folder that does not exist yet (created with its
+    parents); the file is written whole and no temporary file is left beside it."""
+    from notes_code.pascanu2013.train import atomic_save
+
+    path = tmp_path / "a" / "b" / "run.pt"
+    atomic_save({"x": torch.arange(3)}, path)
+    assert torch.equal(torch.load(path, weights_only=True)["x"], torch.arange(3))
+    assert [p.name for p in path.parent.iterdir()] == ["run.pt"]
