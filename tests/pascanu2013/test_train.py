@@ -223,6 +223,12 @@ def test_evaluate_follows_the_plan() -> None:
                 break
         assert got == want
     assert want[1] == 30  # the last case ran the full test alone
+    # a screen error exactly at the threshold is no pass: the full test is not run
+    cfg = dataclasses.replace(base, success_error=0.9)
+    err, n = evaluate(make_model(cfg), cfg, 7, generator(0, "eval"))
+    at = dataclasses.replace(base, success_error=evaluate(make_model(cfg), dataclasses.replace(
+        base, eval_size=10, screen_size=0), 7, generator(0, "eval"))[0])
+    assert n == 30 and evaluate(make_model(at), at, 7, generator(0, "eval"))[1] == 10
 
 
 def test_atomic_save_creates_missing_folders(tmp_path) -> None:
@@ -234,3 +240,20 @@ def test_atomic_save_creates_missing_folders(tmp_path) -> None:
     atomic_save({"x": torch.arange(3)}, path)
     assert torch.equal(torch.load(path, weights_only=True)["x"], torch.arange(3))
     assert [p.name for p in path.parent.iterdir()] == ["run.pt"]
+
+
+def test_history_matches_the_batched_trainer() -> None:
+    """Fig. 7 protocol, two implementations: a single run's history rows (mean loss and Omega
+    since the previous evaluation, largest norm, fallback and clip counts, error, n_eval) and
+    result equal those of the batched trainer, which accumulates them separately."""
+    from notes_code.pascanu2013.batched import run_batched
+
+    cfg = TrainConfig(n_hidden=4, min_length=10, max_length=12, batch_size=4, lr=0.1, max_updates=9,
+                      eval_every=4, eval_size=24, screen_size=8, eval_chunk=8, dtype="float64",
+                      method="MSGD-CR", init="basic_tanh", seed=2, length_seed=3, success_error=0.5)
+    single, (batched,) = run(cfg), run_batched([cfg])
+    assert (single.outcome, single.updates, single.n_clipped, single.n_fallback) == (
+        batched.outcome, batched.updates, batched.n_clipped, batched.n_fallback)
+    assert len(single.history) == 3 and single.n_clipped > 0
+    for a, b in zip(single.history, batched.history, strict=True):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
