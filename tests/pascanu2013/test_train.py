@@ -242,18 +242,37 @@ def test_atomic_save_creates_missing_folders(tmp_path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["run.pt"]
 
 
-def test_history_matches_the_batched_trainer() -> None:
-    """Fig. 7 protocol, two implementations: a single run's history rows (mean loss and Omega
-    since the previous evaluation, largest norm, fallback and clip counts, error, n_eval) and
-    result equal those of the batched trainer, which accumulates them separately."""
+HISTORY_CASES = {  # method, init and the settings that make each path happen
+    "MSGD-CR": {"method": "MSGD-CR", "init": "basic_tanh", "seed": 2},
+    "MSGD": {"method": "MSGD", "init": "sigmoid", "seed": 1},
+    "MSGD-diverges": {"method": "MSGD", "init": "smart_tanh", "seed": 5, "lr": math.inf},
+    "MSGD-C-fallback": {"method": "MSGD-C", "init": "basic_tanh", "seed": 4, "clip": 0.1,
+                        "fallback_threshold": 0.3},
+}
+
+
+@pytest.mark.parametrize("case", sorted(HISTORY_CASES))
+def test_history_matches_the_batched_trainer(case: str) -> None:
+    """Fig. 7 protocol, two implementations: a single run's outcome, history rows (mean loss and
+    Omega since the previous evaluation, largest norm, fallback and clip counts, error, n_eval) and
+    weights equal those of the batched trainer, which computes them separately; for MSGD (no
+    guard), MSGD-CR, a diverging MSGD run and the released code's fallback (MSGD-C)."""
     from notes_code.pascanu2013.batched import run_batched
 
-    cfg = TrainConfig(n_hidden=4, min_length=10, max_length=12, batch_size=4, lr=0.1, max_updates=9,
-                      eval_every=4, eval_size=24, screen_size=8, eval_chunk=8, dtype="float64",
-                      method="MSGD-CR", init="basic_tanh", seed=2, length_seed=3, success_error=0.5)
+    cfg = TrainConfig(**{"n_hidden": 4, "min_length": 10, "max_length": 12, "batch_size": 4, "lr": 0.1,
+                         "max_updates": 9, "eval_every": 4, "eval_size": 24, "screen_size": 8,
+                         "eval_chunk": 8, "dtype": "float64", "length_seed": 3, "success_error": 0.5,
+                         **HISTORY_CASES[case]})
     single, (batched,) = run(cfg), run_batched([cfg])
-    assert (single.outcome, single.updates, single.n_clipped, single.n_fallback) == (
-        batched.outcome, batched.updates, batched.n_clipped, batched.n_fallback)
-    assert len(single.history) == 3 and single.n_clipped > 0
+    assert (single.outcome, single.updates, single.n_clipped, single.n_fallback, single.final_error) == (
+        batched.outcome, batched.updates, batched.n_clipped, batched.n_fallback, batched.final_error)
+    assert single.max_grad_norm == pytest.approx(batched.max_grad_norm, rel=1e-9)
+    assert len(single.history) == len(batched.history)
     for a, b in zip(single.history, batched.history, strict=True):
         assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    for name, p in single.params.items():
+        torch.testing.assert_close(p, batched.params[name], rtol=1e-9, atol=1e-12)
+    expected = {"MSGD-CR": lambda r: r.n_clipped > 0, "MSGD": lambda r: r.outcome != "diverged",
+                "MSGD-diverges": lambda r: r.outcome == "diverged",
+                "MSGD-C-fallback": lambda r: r.n_fallback > 0}
+    assert expected[case](single)
