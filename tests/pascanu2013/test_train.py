@@ -247,7 +247,7 @@ HISTORY_CASES = {  # method, init and the settings that make each path happen
     "MSGD": {"method": "MSGD", "init": "sigmoid", "seed": 1},
     "MSGD-diverges": {"method": "MSGD", "init": "smart_tanh", "seed": 5, "lr": math.inf},
     "MSGD-C-fallback": {"method": "MSGD-C", "init": "basic_tanh", "seed": 4, "clip": 0.1,
-                        "fallback_threshold": 0.3},
+                        "fallback_threshold": 0.3, "fallback_shrink": 0.05},
 }
 
 
@@ -276,3 +276,16 @@ def test_history_matches_the_batched_trainer(case: str) -> None:
                 "MSGD-diverges": lambda r: r.outcome == "diverged",
                 "MSGD-C-fallback": lambda r: r.n_fallback > 0}
     assert expected[case](single)
+
+
+def test_fallback_threshold_is_inclusive() -> None:
+    """Released code's guard: a gradient norm equal to fallback_threshold is still clipped
+    normally (the fallback is for norms above it, or non-finite ones); just below, it falls back."""
+    import numpy as np
+
+    base = TrainConfig(n_hidden=4, min_length=10, max_length=10, batch_size=4, max_updates=1, eval_every=1,
+                       eval_size=8, screen_size=0, eval_chunk=8, dtype="float64", clip=0.1)
+    norm = run(base).history[0]["grad_norm"]
+    at = run(dataclasses.replace(base, fallback_threshold=norm))
+    below = run(dataclasses.replace(base, fallback_threshold=float(np.nextafter(norm, 0))))
+    assert (at.n_fallback, at.n_clipped) == (0, 1) and (below.n_fallback, below.n_clipped) == (1, 0)
