@@ -193,7 +193,7 @@ def test_check_batchable() -> None:
             check_batchable([MIX[0], dataclasses.replace(MIX[1], **change)])
     with pytest.raises(ValueError, match="last_softmax"):
         check_batchable([dataclasses.replace(BASE, task="add")])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^no runs$"):
         check_batchable([])
 
 
@@ -318,3 +318,57 @@ def test_updates_stay_on_the_requested_device() -> None:
 
     with pytest.raises(Stop):
         _run(MIX, device="meta", callback=stop)
+
+
+def test_workspace_reuse_is_safe() -> None:
+    """One batched step with a workspace kept between calls (as run_batched does) gives what a
+    fresh workspace gives, when the next call is longer (its T grows), in another dtype, or on
+    another device (meta): the scratch buffers are re-made, never reused when they do not fit."""
+    cfgs, P, U, Y = _step_inputs()
+    alive = torch.ones(3, dtype=torch.bool)
+
+    def step(U: torch.Tensor, dtype: torch.dtype, ws: dict | None, device: str = "cpu") -> dict:
+        co = coefficients(cfgs, torch.device(device), dtype)
+        Q = {k: v.to(dtype=dtype, device=device, copy=True) for k, v in P.items()}
+        out = train_step(Q, co, U.to(dtype=dtype, device=device), Y.to(device), alive.to(device),
+                         workspace=ws)
+        return {**out, **Q}
+
+    ws: dict = {}
+    step(U[:5], torch.float64, ws)
+    for U_next, dtype in ((U, torch.float64), (U, torch.float32), (U[:7], torch.float64)):
+        got, want = step(U_next, dtype, ws), step(U_next, dtype, None)
+        for k in want:
+            assert got[k].dtype == want[k].dtype
+            torch.testing.assert_close(got[k], want[k], rtol=0, atol=0, equal_nan=True)
+    assert step(U, torch.float64, ws, "meta")["W_rec"].device.type == "meta"
+
+
+def test_omega_of_a_single_pair() -> None:
+    """Eq. (10) with the released code's mean, at its smallest: T = 1 and one sequence give one
+    (k, sequence) pair, and Omega and the gradient norm equal loss_and_grads' for that run."""
+    cfg = dataclasses.replace(BASE, init="basic_tanh", method="MSGD-CR", seed=3)
+    m = make_model(cfg)
+    P = {n: getattr(m, n).detach().clone().unsqueeze(0) for n in ("W_in", "W_rec", "b", "W_out", "b_out")}
+    b = make_batch("torder", 1, 10, generator(1, "x"), torch.float64)
+    u = b.u[-1:]  # (1, 1, n_in): one step of one sequence
+    out = train_step(P, coefficients([cfg], torch.device("cpu"), torch.float64), u.unsqueeze(1),
+                     b.target.unsqueeze(0), torch.ones(1, dtype=torch.bool))
+    ref = loss_and_grads(m, u, b.target, alpha=4.0)
+    assert float(ref.omega) > 0
+    assert float(out["omega"][0]) == pytest.approx(float(ref.omega), rel=1e-10)
+    norm = math.sqrt(sum(float(g.square().sum()) for g in ref.grads.values()))
+    assert float(out["norm"][0]) == pytest.approx(norm, rel=1e-10)
+
+
+def test_fallback_at_exactly_its_threshold() -> None:
+    """Released code's guard in the batched step: a norm equal to fallback_threshold is clipped
+    as usual (no fallback), as in the single-run trainer; one ulp below it falls back."""
+    cfgs, P, U, Y = _step_inputs(clip=0.5)
+    alive = torch.ones(3, dtype=torch.bool)
+    co = coefficients(cfgs, torch.device("cpu"), torch.float64)
+    norm = train_step({k: v.clone() for k, v in P.items()}, co, U, Y, alive)["norm"]
+    co["fb_thr"] = norm.clone()
+    co["fb_thr"][1] = torch.nextafter(norm[1], torch.tensor(0.0, dtype=torch.float64))
+    out = train_step({k: v.clone() for k, v in P.items()}, co, U, Y, alive)
+    assert out["fell_back"].tolist() == [False, True, False]
