@@ -175,7 +175,8 @@ def run_module(module: str, max_children: int, timeout: float | None = None,
 
 
 def rerun_survivors(module: str, max_children: int) -> dict:
-    """Re-run only the mutants that the module's record says no selected test killed.
+    """Re-run only the mutants that the module's record says no selected test killed (and
+    that are not marked equivalent).
 
     Sound when the module's source is unchanged and tests were only *added* since the record
     (a mutant killed then is still killed by the same test). Checked here: the new run must
@@ -186,7 +187,9 @@ def rerun_survivors(module: str, max_children: int) -> dict:
     old = kb.load_record(kb.record_path(ROOT / "docs", paper))["modules"].get(name)
     if old is None:
         raise SystemExit(f"{module}: no record to re-run the survivors of; run it in full")
-    keys = [k for k, m in old["mutants"].items() if not kb.killed_by(m, old["tests"], None)]
+    equivalents = kb.load_equivalents(kb.equivalent_path(ROOT / "docs", paper))
+    keys = [k for k, m in old["mutants"].items()
+            if not kb.killed_by(m, old["tests"], None) and m.get("signature") not in equivalents]
     if not keys:
         raise SystemExit(f"{module}: its record has no survivors to re-run")
     new = run_module(module, max_children, only=keys)
