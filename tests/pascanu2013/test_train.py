@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import pytest
 import torch
@@ -289,3 +290,71 @@ def test_fallback_threshold_is_inclusive() -> None:
     at = run(dataclasses.replace(base, fallback_threshold=norm))
     below = run(dataclasses.replace(base, fallback_threshold=float(np.nextafter(norm, 0))))
     assert (at.n_fallback, at.n_clipped) == (0, 1) and (below.n_fallback, below.n_clipped) == (1, 0)
+
+
+# a very small run for the checkpoint tests (a few ms per update)
+QUICK = TrainConfig(init="basic_tanh", method="MSGD-CR", n_hidden=4, min_length=10, max_length=12,
+                    batch_size=4, lr=0.1, max_updates=12, eval_every=4, eval_size=24, screen_size=8,
+                    eval_chunk=8, dtype="float64", seed=2, length_seed=3, success_error=0.01)
+
+
+def _interrupt_at(step_to_stop: int):
+    def callback(step: int) -> None:
+        if step == step_to_stop:
+            raise KeyboardInterrupt
+    return callback
+
+
+def test_resume_bookkeeping(tmp_path, capfd) -> None:
+    """Checkpoint/resume of a single run: the resumed session adds its time to the saved wall time
+    (no more than both sessions took), its progress bar goes on from the checkpoint to 12 of 12
+    updates, and a checkpoint written before n_clipped was counted resumes with the clips counted
+    before it lost (the same trajectory otherwise). By default no bar is drawn."""
+    full = run(QUICK)
+    assert capfd.readouterr().err == ""
+    assert full.n_clipped > 0
+    ckpt = tmp_path / "run.pt"
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run(QUICK, checkpoint=ckpt, checkpoint_every=5, callback=_interrupt_at(7))
+    state = torch.load(ckpt, weights_only=True)
+    assert state["step"] == 5 and state["wall"] > 0
+    resumed = run(QUICK, checkpoint=ckpt, checkpoint_every=5, progress=True)
+    elapsed = time.perf_counter() - t0
+    bar = capfd.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "12/12" in bar
+    assert elapsed >= resumed.wall_time >= state["wall"]
+    assert (resumed.history, resumed.n_clipped) == (full.history, full.n_clipped)
+    # the old format: no n_clipped total nor accumulator
+    lost = state["totals"]["n_clipped"] + state["acc"]["n_clipped"]
+    del state["totals"]["n_clipped"], state["acc"]["n_clipped"]
+    torch.save(state, ckpt)
+    old = run(QUICK, checkpoint=ckpt)
+    assert (old.outcome, old.updates, old.final_error) == (full.outcome, full.updates, full.final_error)
+    assert old.n_clipped == full.n_clipped - lost and lost > 0
+    for name, p in full.params.items():
+        assert torch.equal(p, old.params[name])
+
+
+def test_resume_of_a_finished_success(tmp_path) -> None:
+    """A checkpoint written at the update that met the success criterion resumes as that success
+    (no further update), as the uninterrupted run ended."""
+    win = dataclasses.replace(QUICK, success_error=0.7, seed=4, method="MSGD-C", clip=0.1,
+                              fallback_threshold=0.3, length_seed=7)
+    first = run(win, checkpoint=tmp_path / "w.pt")
+    assert first.outcome == "success" and first.updates < win.max_updates
+    again = run(win, checkpoint=tmp_path / "w.pt")
+    assert (again.outcome, again.updates, again.history) == (first.outcome, first.updates, first.history)
+
+
+def test_checkpoint_is_loaded_as_weights_only(tmp_path) -> None:
+    """A single run's checkpoint is read with torch.load(weights_only=True): a file holding a
+    Python object outside torch's allow-list is refused before anything is trained."""
+    import fractions
+    import pickle
+
+    ckpt = tmp_path / "evil.pt"
+    torch.save({"config": dataclasses.asdict(QUICK), "x": fractions.Fraction(1, 3)}, ckpt)
+    with pytest.raises(pickle.UnpicklingError):
+        run(QUICK, checkpoint=ckpt)
+
