@@ -33,9 +33,12 @@ MIX = [
 
 def _run(configs: list[TrainConfig], callback=None, **kw) -> list:
     """run_batched that fails, instead of hanging, if it trains past every budget (12 updates)."""
+    calls = []
+
     def guard(step: int) -> None:
-        if step > 4 * max(c.max_updates for c in configs):
-            raise AssertionError(f"still training after {step} updates")
+        calls.append(step)
+        if len(calls) > 4 * max(c.max_updates for c in configs):
+            raise AssertionError(f"still training after {len(calls)} loop iterations")
         if callback is not None:
             callback(step)
 

@@ -10,7 +10,22 @@ import pytest
 import torch
 
 from notes_code.pascanu2013.init import spectral_radius
-from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model, run
+from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model
+from notes_code.pascanu2013.train import run as _train_run
+
+
+def run(config: TrainConfig, callback=None, **kw):
+    """train.run that fails, instead of hanging, if its loop goes on past the budget."""
+    calls = []
+
+    def guard(step: int) -> None:
+        calls.append(step)
+        if len(calls) > 2 * config.max_updates + 10:
+            raise AssertionError(f"still training after {len(calls)} loop iterations")
+        if callback is not None:
+            callback(step)
+
+    return _train_run(config, callback=guard, **kw)
 
 # a short temporal-order problem that basic-tanh MSGD-C solves in a few hundred updates
 SMALL = TrainConfig(init="basic_tanh", method="MSGD-C", n_hidden=50, min_length=10, max_length=10,
