@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -174,7 +175,7 @@ def run_module(module: str, max_children: int, timeout: float | None = None,
     return entry
 
 
-def rerun_survivors(module: str, max_children: int) -> dict:
+def rerun_survivors(module: str, max_children: int, skip: str = "") -> dict:
     """Re-run only the mutants that the module's record says no selected test killed (and
     that are not marked equivalent).
 
@@ -182,6 +183,8 @@ def rerun_survivors(module: str, max_children: int) -> dict:
     (a mutant killed then is still killed by the same test). Checked here: the new run must
     generate the same mutants (same keys) and each re-run survivor the same diff. Killed
     mutants keep their recorded failing tests; the entry notes the record it builds on.
+    ``skip``: a regex; survivors whose changed lines match it are not re-run and stay survivors
+    (for mutants that hang the forked test process, e.g. in a progress bar's lock).
     """
     paper, name = kb.split_module(module)
     old = kb.load_record(kb.record_path(ROOT / "docs", paper))["modules"].get(name)
@@ -189,7 +192,8 @@ def rerun_survivors(module: str, max_children: int) -> dict:
         raise SystemExit(f"{module}: no record to re-run the survivors of; run it in full")
     equivalents = kb.load_equivalents(kb.equivalent_path(ROOT / "docs", paper))
     keys = [k for k, m in old["mutants"].items()
-            if not kb.killed_by(m, old["tests"], None) and m.get("signature") not in equivalents]
+            if not kb.killed_by(m, old["tests"], None) and m.get("signature") not in equivalents
+            and not (skip and any(re.search(skip, line) for line in kb.changed_lines(m.get("diff", ""))))]
     if not keys:
         raise SystemExit(f"{module}: its record has no survivors to re-run")
     new = run_module(module, max_children, only=keys)
@@ -213,7 +217,7 @@ def rerun_survivors(module: str, max_children: int) -> dict:
     entry = {**new, "tests": tests, "mutants": mutants,
              "duration_s": round(old.get("duration_s", 0) + new["duration_s"], 1),
              "incremental": {"base_time": old.get("time"), "base_commit": old.get("commit"),
-                             "base_wall_s": old.get("wall_s"), "rerun": len(keys)}}
+                             "base_wall_s": old.get("wall_s"), "rerun": len(keys), "skipped": skip}}
     entry.pop("counts", None)
     return entry
 
@@ -331,7 +335,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     modules = resolve(args.modules.split(",")) if args.modules else kb.core_modules()
     start = time.monotonic()
     for module in modules:
-        entry = rerun_survivors(module, args.max_children) if args.survivors_only else \
+        entry = rerun_survivors(module, args.max_children, args.skip) if args.survivors_only else \
             run_module(module, args.max_children)
         merge({module: entry})  # one module at a time: an interruption keeps what finished
         _print(module, entry, kb.load_equivalents(kb.equivalent_path(ROOT / "docs", module.split(".")[0])))
@@ -423,6 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-children", type=int, default=2)
     p.add_argument("--survivors-only", action="store_true",
                    help="re-run only the recorded survivors (source unchanged, tests only added)")
+    p.add_argument("--skip", default="", help="with --survivors-only: regex of changed lines not to re-run")
     p = sub.add_parser("check", help="CI: re-run stale modules within a budget, enforce the threshold")
     p.add_argument("--budget", type=float, default=240.0, help="seconds for re-running stale modules")
     p.add_argument("--max-children", type=int, default=2)
