@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from notes_code.pascanu2013.init import spectral_radius
+from notes_code.pascanu2013.tasks import TASKS
 from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model
 from notes_code.pascanu2013.train import run as _train_run
 
@@ -373,3 +374,54 @@ def test_checkpoint_is_loaded_as_weights_only(tmp_path) -> None:
     with pytest.raises(pickle.UnpicklingError):
         run(QUICK, checkpoint=ckpt)
 
+
+
+def test_history_row_is_the_mean_since_the_last_evaluation() -> None:
+    """Fig. 7 history rows: loss and Omega are the means over the updates since the previous
+    evaluation, grad_norm the largest norm, the counts as accumulated (n_clipped 0 when an old
+    accumulator lacks it); with no update in between the sums are divided by 1."""
+    from notes_code.pascanu2013.train import _row
+
+    acc = {"loss": 3.0, "omega": 1.5, "n": 3, "grad_norm": 2.5, "n_fallback": 1, "n_clipped": 2}
+    assert _row(8, 0.25, 24, acc) == {"update": 8, "error": 0.25, "n_eval": 24, "loss": 1.0, "omega": 0.5,
+                                      "grad_norm": 2.5, "n_fallback": 1, "n_clipped": 2}
+    old = {"loss": 0.5, "omega": 0.25, "n": 0, "grad_norm": 0.0, "n_fallback": 0}
+    assert _row(4, 0.5, 8, old) == {"update": 4, "error": 0.5, "n_eval": 8, "loss": 0.5, "omega": 0.25,
+                                    "grad_norm": 0.0, "n_fallback": 0, "n_clipped": 0}
+
+
+def test_config_validation_messages() -> None:
+    """A run's configuration is checked field by field with a clear message: every size must be
+    at least 1 and the length range must not be empty."""
+    for name in ("n_hidden", "batch_size", "max_updates", "eval_every", "eval_size", "eval_chunk"):
+        with pytest.raises(ValueError, match=r"^TrainConfig: sizes must be >= 1$"):
+            TrainConfig(**{name: 0})
+    with pytest.raises(ValueError, match=r"^TrainConfig: min_length > max_length$"):
+        TrainConfig(min_length=11, max_length=10)
+
+
+def test_eval_plan_screen_bounds() -> None:
+    """Fig. 7 protocol's cheap pre-test: a screen of even one sequence is used; a screen as large
+    as (or larger than) the full test, or of size 0, is not (the full test alone)."""
+    base = TrainConfig(eval_size=30, eval_chunk=8, min_length=10, max_length=14)
+    screen, full = eval_plan(dataclasses.replace(base, screen_size=1), 3)
+    assert [s for s, _ in screen] == [1] and [s for s, _ in full] == [8, 8, 8, 6]
+    for size in (0, 30, 31):
+        assert eval_plan(dataclasses.replace(base, screen_size=size), 3)[0] == []
+
+
+def test_make_model_is_the_named_init() -> None:
+    """A run's initial network is the §4.1.1 init named by the config, with the task's head and
+    sizes, drawn from the run's own "init" generator stream."""
+    from notes_code.pascanu2013.rnn import PascanuRNN
+    from notes_code.pascanu2013.train import generator
+
+    for task, init in (("add", "basic_tanh"), ("torder", "sigmoid")):
+        cfg = TrainConfig(task=task, init=init, n_hidden=5, seed=3, dtype="float64")
+        m = make_model(cfg)
+        t = TASKS[task]
+        build = getattr(PascanuRNN, f"{init}_init")
+        ref = build(t.n_in, 5, t.n_out, head=t.head, generator=generator(3, "init"), dtype=torch.float64)
+        assert m.head == TASKS[task].head
+        for name, p in ref.named_parameters():
+            assert torch.equal(getattr(m, name), p)
