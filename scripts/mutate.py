@@ -1,6 +1,7 @@
 """Mutation testing of the modules that claims check (mutmut 3.8), recorded per paper.
 
     python scripts/mutate.py run [--modules clipping,pascanu2013.train] [--max-children 2]
+    python scripts/mutate.py run --modules batched --survivors-only   # after adding tests
     python scripts/mutate.py check [--budget 240] [--write] [--require-all]
     python scripts/mutate.py equivalent clipping x_grad_norm__mutmut_9 "one-line reason"
 
@@ -10,7 +11,9 @@ that mutates only that module and selects only its own test file plus the tests 
 claims that declare the module (``modules=``), runs ``mutmut run`` and merges the result
 into ``docs/data/<paper>/mutation.json`` (other modules' entries are kept). The pytest
 plugin ``notes_code.kb.mutation_recorder`` records which tests fail on each mutant, so
-a claim's box can say how many mutants *its own* tests kill.
+a claim's box can say how many mutants *its own* tests kill. ``run --survivors-only``
+re-runs just the mutants a module's record lists as survivors (for a module whose source is
+unchanged and whose tests were only added to since its record) and merges them into it.
 
 ``check`` is the CI check (``make test``): a module whose source or own test file
 changed since its record (content hash) is stale; stale modules are re-run, cheapest
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,8 +132,13 @@ class ModuleTimeout(RuntimeError):
     """mutmut ran past the time allowed for one module."""
 
 
-def run_module(module: str, max_children: int, timeout: float | None = None) -> dict:
-    """Run mutmut on one module in its own copy; return the module's record entry."""
+def run_module(module: str, max_children: int, timeout: float | None = None,
+               only: list[str] | None = None) -> dict:
+    """Run mutmut on one module in its own copy; return the module's record entry.
+
+    ``only``: run just these mutants (keys as recorded, e.g. ``x_clip__mutmut_3``); the others
+    come back as "not checked" (see ``rerun_survivors``).
+    """
     paper, name = kb.split_module(module)
     work = WORK / module
     _copy_tree(work)
@@ -147,8 +156,9 @@ def run_module(module: str, max_children: int, timeout: float | None = None) -> 
     log = work / "mutmut.log"
     with log.open("w", encoding="utf-8") as out:
         # its own process group, so that a timeout also stops mutmut's forked workers
-        proc = subprocess.Popen([str(mutmut), "run", "--max-children", str(max_children)], cwd=work, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        names = [f"notes_code.{paper}.{name}.{key}" for key in only or []]
+        proc = subprocess.Popen([str(mutmut), "run", "--max-children", str(max_children), *names], cwd=work,
+                                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -159,13 +169,60 @@ def run_module(module: str, max_children: int, timeout: float | None = None) -> 
     if code != 0:
         raise SystemExit(f"mutmut failed on {module} (exit {code}); see {log}:\n"
                          + log.read_text(encoding="utf-8")[-3000:])
-    entry = _collect(work, module, tests)
+    entry = _collect(work, module, tests, set(only or []))
     entry.update(wall_s=round(wall, 1), hash=kb.content_hash(ROOT, module), selection=tests,
                  time=time.strftime("%Y-%m-%dT%H:%M:%S%z"), commit=_commit(), tool=_tool())
     return entry
 
 
-def _collect(work: Path, module: str, selected: list[str]) -> dict:
+def rerun_survivors(module: str, max_children: int, skip: str = "") -> dict:
+    """Re-run only the mutants that the module's record says no selected test killed (and
+    that are not marked equivalent).
+
+    Sound when the module's source is unchanged and tests were only *added* since the record
+    (a mutant killed then is still killed by the same test). Checked here: the new run must
+    generate the same mutants (same keys) and each re-run survivor the same diff. Killed
+    mutants keep their recorded failing tests; the entry notes the record it builds on.
+    ``skip``: a regex; survivors whose changed lines match it are not re-run and stay survivors
+    (for mutants that hang the forked test process, e.g. in a progress bar's lock).
+    """
+    paper, name = kb.split_module(module)
+    old = kb.load_record(kb.record_path(ROOT / "docs", paper))["modules"].get(name)
+    if old is None:
+        raise SystemExit(f"{module}: no record to re-run the survivors of; run it in full")
+    equivalents = kb.load_equivalents(kb.equivalent_path(ROOT / "docs", paper))
+    keys = [k for k, m in old["mutants"].items()
+            if not kb.killed_by(m, old["tests"], None) and m.get("signature") not in equivalents
+            and not (skip and any(re.search(skip, line) for line in kb.changed_lines(m.get("diff", ""))))]
+    if not keys:
+        raise SystemExit(f"{module}: its record has no survivors to re-run")
+    new = run_module(module, max_children, only=keys)
+    if set(new["mutants"]) != set(old["mutants"]):
+        raise SystemExit(f"{module}: the source changed since its record (other mutants); run it in full")
+    for k in keys:
+        if kb.changed_lines(new["mutants"][k].get("diff", "")) != kb.changed_lines(old["mutants"][k]["diff"]):
+            raise SystemExit(f"{module}: mutant {k} is not the recorded one; run the module in full")
+        if new["mutants"][k]["status"] == "killed" and new["mutants"][k].get("failed"):
+            del new["mutants"][k]["diff"], new["mutants"][k]["signature"]  # as in a full run's record
+    tests = sorted(set(old["tests"]) | set(new["tests"]))
+    pos = {t: i for i, t in enumerate(tests)}
+    mutants = {}
+    for k, m in old["mutants"].items():
+        src, table = (new["mutants"][k], new["tests"]) if k in keys else (m, old["tests"])
+        m = dict(src)
+        for field in ("failed", "ran"):
+            if field in m:
+                m[field] = sorted(pos[table[i]] for i in m[field])
+        mutants[k] = m
+    entry = {**new, "tests": tests, "mutants": mutants,
+             "duration_s": round(old.get("duration_s", 0) + new["duration_s"], 1),
+             "incremental": {"base_time": old.get("time"), "base_commit": old.get("commit"),
+                             "base_wall_s": old.get("wall_s"), "rerun": len(keys), "skipped": skip}}
+    entry.pop("counts", None)
+    return entry
+
+
+def _collect(work: Path, module: str, selected: list[str], with_diff: set[str] = frozenset()) -> dict:
     """Read mutmut's meta file, its stats and the recorder's failure files of one module."""
     paper, name = kb.split_module(module)
     rel = Path("notes_code") / paper / f"{name}.py"
@@ -199,7 +256,7 @@ def _collect(work: Path, module: str, selected: list[str]) -> dict:
             elif status == "timeout":
                 m["ran"] = fn_tests
             tests |= set(m.get("failed", []))
-            if status != "killed" or not m.get("failed"):
+            if status != "killed" or not m.get("failed") or key.rpartition(".")[2] in with_diff:
                 diff = get_diff_for_mutant(key, path=rel)
                 m["diff"] = diff
                 m["signature"] = kb.signature(module, m["function"], diff)
@@ -278,7 +335,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     modules = resolve(args.modules.split(",")) if args.modules else kb.core_modules()
     start = time.monotonic()
     for module in modules:
-        entry = run_module(module, args.max_children)
+        entry = rerun_survivors(module, args.max_children, args.skip) if args.survivors_only else \
+            run_module(module, args.max_children)
         merge({module: entry})  # one module at a time: an interruption keeps what finished
         _print(module, entry, kb.load_equivalents(kb.equivalent_path(ROOT / "docs", module.split(".")[0])))
     print(f"total wall time: {time.monotonic() - start:.0f} s")
@@ -367,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="run mutmut on modules and record the result")
     p.add_argument("--modules", default="", help="comma-separated modules (default: every core module)")
     p.add_argument("--max-children", type=int, default=2)
+    p.add_argument("--survivors-only", action="store_true",
+                   help="re-run only the recorded survivors (source unchanged, tests only added)")
+    p.add_argument("--skip", default="", help="with --survivors-only: regex of changed lines not to re-run")
     p = sub.add_parser("check", help="CI: re-run stale modules within a budget, enforce the threshold")
     p.add_argument("--budget", type=float, default=240.0, help="seconds for re-running stale modules")
     p.add_argument("--max-children", type=int, default=2)

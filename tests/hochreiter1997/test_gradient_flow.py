@@ -169,3 +169,86 @@ def test_validation() -> None:
     for k, wrt in ((-1, "c"), (4, "c"), (1, "x")):
         with pytest.raises(ValueError):
             jacobian_products(W_ih, W_hh, b, u, True, k, wrt)  # type: ignore[arg-type]
+
+
+def test_lag_norms_recomputed_independently() -> None:
+    """§4 (1997) vs Gers et al. (2000) vs Pascanu et al. eq. (7): every curve of lag_norms is the
+    spectral norm of the Jacobians of the networks it documents (same seed for the weights of both
+    LSTMs and the RNN, std and forget bias passed through, u ~ N(0, I) from the seed), recomputed
+    here from the public pieces; the reference labels name the cell path and the λ1γ bound."""
+    from notes_code.pascanu2013.jacobians import jacobian_norms_vs_lag
+
+    T, n, n_in, seed, std, fb, k = 9, 3, 2, 3, 0.4, -0.5, 2
+    curves = lag_norms(T=T, n=n, n_in=n_in, seed=seed, std=std, forget_bias=fb, k=k)
+    u = torch.randn(T, n_in, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    for fg, kc, kh in ((False, LSTM1997_C, LSTM1997_H), (True, FORGET_C, FORGET_H)):
+        m = LSTM(n_in, n, fg, std, fb, torch.Generator().manual_seed(seed), torch.float64)
+        W = (m.W_ih.detach(), m.W_hh.detach(), m.b.detach())
+        _, dc = jacobian_products(*W, u, fg, k, "c")
+        dh, _ = jacobian_products(*W, u, fg, k, "h")
+        torch.testing.assert_close(curves[kc].norms, torch.linalg.matrix_norm(dc, 2), rtol=1e-12, atol=0)
+        torch.testing.assert_close(curves[kh].norms, torch.linalg.matrix_norm(dh, 2), rtol=1e-12, atol=0)
+        assert curves[kh].reference is None and curves[kh].reference_label == ""
+        f = trace(*W, u, fg).f[k:]
+        cell = torch.ones(T - k + 1, dtype=torch.float64)
+        for j in range(1, T - k + 1):
+            cell[j] = f[:j].prod(0).max()  # ‖∏ diag(f_i)‖ = the largest product of one cell's gates
+        torch.testing.assert_close(curves[kc].reference, cell, rtol=1e-12, atol=0)
+    assert curves[FORGET_C].reference_label == "cell path only: ||∏ diag(f_i)||"
+    assert curves[LSTM1997_C].reference_label == "cell path only (1997 truncated gradient): ||I|| = 1"
+    rnn = PascanuRNN(n_in, n, 1, "tanh", std=std, generator=seed, dtype=torch.float64)
+    jn = jacobian_norms_vs_lag(rnn.W_rec.detach(), rnn.W_in.detach(), rnn.b.detach(), u, "tanh", k)
+    torch.testing.assert_close(curves[RNN_X].norms, jn.norms, rtol=1e-12, atol=0)
+    assert curves[RNN_X].reference_label == f"(λ1γ)^(t-k), λ1γ = {jn.lambda1_gamma:.3f}"
+
+
+def test_lag_norms_defaults() -> None:
+    """The carousel figure's defaults (§4 vs eq. 7): T = 60, n = 20 cells, 5 inputs, seed 0,
+    N(0, 0.1²) weights, forget bias 1 and lags from k = 1."""
+    a, b = lag_norms(), lag_norms(T=60, n=20, n_in=5, seed=0, std=0.1, forget_bias=1.0, k=1)
+    assert list(a) == list(b)
+    for key in a:
+        assert a[key].norms.shape == (60,) and torch.equal(a[key].norms, b[key].norms)
+    assert torch.equal(a[FORGET_C].reference, b[FORGET_C].reference)
+
+
+def test_jacobian_products_defaults_and_last_step() -> None:
+    """jacobian_products defaults to ∂•/∂c_1 (k = 1, wrt = c); k = T is allowed (lag 0 only:
+    ∂c_T/∂c_T = I), k = T + 1 is refused with a message giving the valid range."""
+    W_ih, W_hh, b, g = _params(2, 3, 2, 0.7)
+    u = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    for x, y in zip(jacobian_products(W_ih, W_hh, b, u, True),
+                    jacobian_products(W_ih, W_hh, b, u, True, 1, "c"), strict=True):
+        assert torch.equal(x, y)
+    dh, dc = jacobian_products(W_ih, W_hh, b, u, False, 4, "c")
+    assert dh.shape == dc.shape == (1, 3, 3)
+    assert torch.equal(dc[0], torch.eye(3, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"need 0 <= k <= 4 and wrt in \('c', 'h'\); got k=5, wrt='c'"):
+        jacobian_products(W_ih, W_hh, b, u, False, 5, "c")
+
+
+def test_jacobian_products_in_bfloat16() -> None:
+    """The chained Jacobians keep the inputs' dtype (the identity and zero blocks are made in it):
+    in bfloat16 they agree with the float64 chain to bfloat16 accuracy, for both nodes."""
+    W_ih, W_hh, b, g = _params(3, 3, 2, 0.5)
+    u = torch.randn(5, 2, generator=g, dtype=torch.float64)
+    bf = [t.to(torch.bfloat16) for t in (W_ih, W_hh, b, u)]
+    for wrt, k in (("c", 0), ("c", 2), ("h", 1)):
+        for low, ref in zip(jacobian_products(*bf, True, k, wrt),
+                            jacobian_products(W_ih, W_hh, b, u, True, k, wrt), strict=True):
+            assert low.dtype == torch.bfloat16
+            torch.testing.assert_close(low.double(), ref, rtol=0.05, atol=0.03)
+
+
+def test_trace_from_initial_states() -> None:
+    """trace() with given (h_0, c_0) starts the states there: h_0, c_0 are row 0 and the rest are
+    lstm_states from the same initial states (gates consistent with c_t = f_t c_{t-1} + i_t g_t)."""
+    W_ih, W_hh, b, g = _params(8, 3, 2, 0.8)
+    u = torch.randn(4, 2, generator=g, dtype=torch.float64)
+    h0, c0 = (torch.randn(3, generator=g, dtype=torch.float64) for _ in range(2))
+    for fg in (False, True):
+        tr = trace(W_ih, W_hh, b, u, fg, h0, c0)
+        h, c = lstm_states(W_ih, W_hh, b, u[:, None], fg, h0, c0)
+        assert torch.equal(tr.h[0], h0) and torch.equal(tr.c[0], c0)
+        assert torch.equal(tr.h[1:], h[:, 0]) and torch.equal(tr.c[1:], c[:, 0])
+        torch.testing.assert_close(tr.c[1:], tr.f * tr.c[:-1] + tr.i * tr.g, rtol=1e-14, atol=1e-14)

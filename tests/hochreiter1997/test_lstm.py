@@ -186,3 +186,122 @@ def test_validation_errors() -> None:
     for bad in bads:
         with pytest.raises(ValueError):
             LSTM.from_torch(bad)
+
+
+def test_init_is_the_documented_draw() -> None:
+    """§5 (weights drawn small and random): the defaults are the Gers et al. (2000) form with
+    std = 0.1, zero biases and seed 0; the weights are std times the float64 N(0, 1) draw of the
+    seed (W_ih first, then W_hh), so float32 and float64 models of one seed hold the same weights
+    up to rounding; forget_bias fills the f block (rows n..2n) only."""
+    n, n_in = 3, 2
+    m = LSTM(n_in, n)
+    assert m.forget_gate is True and torch.equal(m.b, torch.zeros(4 * n))
+    g = torch.Generator().manual_seed(0)
+    W_ih = torch.randn(4 * n, n_in, generator=g, dtype=torch.float64)
+    W_hh = torch.randn(4 * n, n, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(m.W_ih.detach(), (0.1 * W_ih).float(), rtol=0, atol=0)
+    torch.testing.assert_close(m.W_hh.detach(), (0.1 * W_hh).float(), rtol=0, atol=0)
+    assert torch.equal(LSTM(n_in, n, generator=None).W_hh, LSTM(n_in, n, generator=0).W_hh)
+    s = LSTM(n_in, n, std=0.5, forget_bias=2.0, generator=5, dtype=torch.float64)
+    g = torch.Generator().manual_seed(5)
+    assert torch.equal(s.W_ih.detach(), 0.5 * torch.randn(4 * n, n_in, generator=g, dtype=torch.float64))
+    assert torch.equal(s.W_hh.detach(), 0.5 * torch.randn(4 * n, n, generator=g, dtype=torch.float64))
+    assert s.b.tolist() == [0.0] * n + [2.0] * n + [0.0] * (2 * n)
+    same = torch.Generator().manual_seed(5)
+    assert torch.equal(LSTM(n_in, n, std=0.5, generator=same, dtype=torch.float64).W_ih, s.W_ih)
+
+
+def test_smallest_sizes_and_size_errors() -> None:
+    """A single input and a single memory cell (n_in = n = 1, the by-hand case of §4) are valid;
+    zero sizes are refused with a message naming both sizes."""
+    m = LSTM(1, 1, generator=0, dtype=torch.float64)
+    h, c = m(torch.ones(2, 1, 1, dtype=torch.float64))
+    assert h.shape == c.shape == (2, 1, 1)
+    with pytest.raises(ValueError, match=r"n_in and n_hidden must be >= 1, got 0, 4"):
+        LSTM(0, 4)
+    with pytest.raises(ValueError, match=r"n_in and n_hidden must be >= 1, got 3, 0"):
+        LSTM(3, 0)
+
+
+def test_validation_messages() -> None:
+    """Shape errors say what was expected and what came: parameters (4n rows, b of 4n), inputs
+    (T, B, n_in) and initial states h0 / c0 of (B, n) or (n,)."""
+    m = LSTM(3, 4, generator=0)
+    W_ih, W_hh, b = m.W_ih.detach(), m.W_hh.detach(), m.b.detach()
+    u = torch.zeros(2, 1, 3)
+    params = r"expected W_ih \(4n, n_in\), W_hh \(4n, n\), b \(4n,\)"
+    with pytest.raises(ValueError, match=params + r"; got \(16, 3\), \(16, 4\), \(15,\)"):
+        lstm_states(W_ih, W_hh, b[:15], u, True)  # only b is wrong
+    with pytest.raises(ValueError, match=params):
+        lstm_states(W_ih.unsqueeze(-1), W_hh, b, u, True)  # W_ih not 2-D, its 4n rows right
+    with pytest.raises(ValueError, match=params):
+        lstm_step(u[0], torch.zeros(1, 4), torch.zeros(1, 4), W_ih, W_hh.flatten(), b, True)
+    with pytest.raises(ValueError, match=r"u must be \(T, B, 3\), got \(2, 1, 2\)"):
+        m(torch.zeros(2, 1, 2))
+    with pytest.raises(ValueError, match=r"h0 must be \(1, 4\) or \(4,\), got \(2, 4\)"):
+        m(u, h0=torch.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"c0 must be \(1, 4\) or \(4,\), got \(3,\)"):
+        m(u, c0=torch.zeros(3))
+    bad = "from_torch needs num_layers=1, unidirectional, proj_size=0, batch_first=False"
+    with pytest.raises(ValueError, match=f"^{bad}$"):
+        LSTM.from_torch(nn.LSTM(3, 4, num_layers=2))
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_step_on_any_leading_shape(forget_gate: bool) -> None:
+    """lstm_step takes u_t of shape (..., n_in): on a (2, 3, n_in) input it equals the step on
+    the flattened (6, n_in) batch, with the bias b of every gate applied (§4's net inputs)."""
+    m = LSTM(3, 4, std=0.6, generator=2, dtype=torch.float64)
+    with torch.no_grad():
+        m.b.uniform_(-1, 1, generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(1)
+    u, h, c = (torch.randn(2, 3, k, generator=g, dtype=torch.float64) for k in (3, 4, 4))
+    h1, c1 = lstm_step(u, h, c, m.W_ih, m.W_hh, m.b, forget_gate)
+    hf, cf = lstm_states(m.W_ih, m.W_hh, m.b, u.reshape(1, 6, 3), forget_gate, h.reshape(6, 4),
+                         c.reshape(6, 4))
+    torch.testing.assert_close(h1.reshape(6, 4), hf[0], rtol=1e-13, atol=1e-13)
+    torch.testing.assert_close(c1.reshape(6, 4), cf[0], rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("forget_gate", [True, False])
+def test_everything_stays_on_the_parameters_device(forget_gate: bool) -> None:
+    """The cell is device-agnostic: the f-row indices of the 1997 form, the states and the copies
+    to and from torch.nn.LSTM live on the parameters' device (torch's shape-only "meta" device,
+    which refuses to mix with CPU tensors as CUDA would)."""
+    m = LSTM(3, 4, forget_gate, generator=0, device="meta")
+    assert m.W_ih.device.type == "meta"
+    u = torch.zeros(2, 1, 3, device="meta")
+    h, c = m(u)
+    h1, c1 = lstm_step(u[0], h[0], c[0], m.W_ih, m.W_hh, m.b, forget_gate)
+    assert {t.device.type for t in (h, c, h1, c1)} == {"meta"}
+    t = m.to_torch()
+    assert t.weight_ih_l0.device.type == "meta"
+    back = LSTM.from_torch(t, forget_gate)
+    assert back.W_hh.device.type == "meta" and back.forget_gate is forget_gate
+
+
+def test_from_torch_defaults_and_bias_free_module() -> None:
+    """from_torch copies into the forget-gate form unless told otherwise; a torch.nn.LSTM without
+    biases gives b = 0 and the same outputs."""
+    src = _torch_lstm(3)
+    assert LSTM.from_torch(src).forget_gate is True
+    torch.manual_seed(0)
+    nob = nn.LSTM(3, 5, bias=False, dtype=torch.float64)
+    m = LSTM.from_torch(nob)
+    assert torch.equal(m.b.detach(), torch.zeros(20, dtype=torch.float64))
+    u = torch.randn(4, 2, 3, dtype=torch.float64)
+    torch.testing.assert_close(m(u)[0], nob(u)[0], rtol=1e-12, atol=1e-12)
+
+
+def test_1997_to_torch_for_huge_inputs() -> None:
+    """§4 (1997): the torch copy of the no-forget cell has f_t = 1 for *every* input (its f rows
+    are zero, its f bias SATURATED_FORGET_BIAS), so it keeps matching even for inputs of size 1e5,
+    where any weight left in an f row would drive the forget gate to 0."""
+    m = LSTM(3, 4, forget_gate=False, std=0.5, generator=1, dtype=torch.float64)
+    t = m.to_torch()
+    n = 4
+    assert torch.equal(t.weight_ih_l0[n:2 * n], torch.zeros(n, 3, dtype=torch.float64))
+    assert torch.equal(t.weight_hh_l0[n:2 * n], torch.zeros(n, n, dtype=torch.float64))
+    u = torch.full((6, 2, 3), -1e5, dtype=torch.float64)
+    u[:, 1] = 1e5
+    torch.testing.assert_close(t(u)[0], m(u)[0], rtol=1e-12, atol=1e-12)

@@ -108,3 +108,50 @@ def test_temporal_contributions_sum_to_gradient(activation: str) -> None:
     # each E_t's own contributions sum to dE_t/dW_rec
     (ref_last,) = torch.autograd.grad((c[-1] * x[-1]).sum(), W_rec)
     torch.testing.assert_close(C[-1].sum(0), ref_last, rtol=1e-10, atol=1e-10)
+
+
+def _inputs(dtype: torch.dtype, device: str = "cpu", T: int = 4, B: int = 3, n: int = 4):
+    g = torch.Generator().manual_seed(7)
+    shapes = [(n, n), (n, 2), (n,), (T, B, 2), (T, B, n)]
+    return [(0.7 * torch.randn(s, generator=g, dtype=torch.float64)).to(dtype=dtype, device=device)
+            for s in shapes]
+
+
+def test_low_precision_stays_in_its_dtype() -> None:
+    """Eqs. (3)-(5), §1.1 in bfloat16: explicit BPTT and the temporal contributions of eq. (4)
+    keep the inputs' dtype (the zero x_0 and delta_{T+1} are made in it, not in torch's default
+    float32) and agree with the float64 computation to bfloat16 accuracy."""
+    for fn in (explicit_bptt, temporal_contributions):
+        ref = fn(*_inputs(torch.float64), "tanh")
+        low = fn(*_inputs(torch.bfloat16), "tanh")
+        pairs = ([(low.W_rec, ref.W_rec), (low.W_in, ref.W_in), (low.b, ref.b), (low.delta, ref.delta),
+                  (low.delta0, ref.delta0)] if fn is explicit_bptt else [(low, ref)])
+        for mine, theirs in pairs:
+            assert mine.dtype == torch.bfloat16
+            torch.testing.assert_close(mine.double(), theirs, rtol=0.05, atol=0.05)
+
+
+def test_outputs_stay_on_the_inputs_device() -> None:
+    """§1.1's BPTT is device-agnostic: every tensor it creates (x_0, delta_{T+1}, the (T, T, n, n)
+    contributions) lives on the inputs' device; checked on torch's shape-only "meta" device, which
+    refuses to mix with CPU tensors as CUDA would."""
+    res = explicit_bptt(*_inputs(torch.float32, "meta"), "sigmoid")
+    assert {t.device.type for t in (res.W_rec, res.W_in, res.b, res.delta, res.delta0)} == {"meta"}
+    assert temporal_contributions(*_inputs(torch.float32, "meta"), "sigmoid").device.type == "meta"
+
+
+def test_temporal_contributions_with_initial_state() -> None:
+    """Eqs. (3)-(4), §1.1 with a non-zero x_0: the contributions are taken along the trajectory
+    that starts at x_0 (its forward pass and its sigma(x_0) in d+x_1/dW_rec) and sum to autograd's
+    dE/dW_rec."""
+    g = torch.Generator().manual_seed(3)
+    W_rec = torch.randn(3, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    W_in = torch.randn(3, 2, generator=g, dtype=torch.float64)
+    b = torch.randn(3, generator=g, dtype=torch.float64)
+    x0 = torch.randn(2, 3, generator=g, dtype=torch.float64)
+    u = torch.randn(4, 2, 2, generator=g, dtype=torch.float64)
+    c = torch.randn(4, 2, 3, generator=g, dtype=torch.float64)
+    x = torch.stack(rnn_state_list(W_rec, W_in, b, u, "tanh", x0))
+    (ref,) = torch.autograd.grad((c * x).sum(), W_rec)
+    C = temporal_contributions(W_rec, W_in, b, u, c, "tanh", x0=x0)
+    torch.testing.assert_close(C.sum((0, 1)), ref, rtol=1e-10, atol=1e-10)

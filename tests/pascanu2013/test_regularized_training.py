@@ -85,3 +85,65 @@ def test_demo_really_clips() -> None:
     # before the first update both saw the same model
     assert float(demo.omega[0]) == float(free.omega[0])
     torch.testing.assert_close(demo.grad_norms[0], free.grad_norms[0], rtol=0, atol=0)
+
+
+def test_demo_defaults_and_config() -> None:
+    """§3.3 demo (MSGD-CR on a toy memory task): by default alpha = 4, lr = 0.01, clip = 1,
+    T = 30, batches of 20, 100 updates, seed 0, the basic tanh init; the result reports exactly
+    the settings it ran with and one Omega / loss per update (plus the start), one ratio per k."""
+    demo = omega_training_demo(n_hidden=2)
+    assert demo.config == {"n_hidden": 2, "T": 30, "batch": 20, "steps": 100, "alpha": 4.0,
+                           "lr": 0.01, "clip": 1.0, "seed": 0, "init": "basic_tanh"}
+    assert demo.omega.shape == demo.loss.shape == (101,) and demo.grad_norms.shape == (100,)
+    assert demo.ratios_before.shape == demo.ratios_after.shape == (30,)
+    assert demo.n_clipped == int((demo.grad_norms >= 1.0).sum())
+
+
+@pytest.mark.parametrize("init", ["basic_tanh", "sigmoid"])
+def test_demo_starts_from_its_documented_model_and_data(init: str) -> None:
+    """§3.3 demo, recomputed: the network is the named init of §4.1.1 drawn from the seed's
+    generator, then the batches are drawn from the same generator (Gaussian inputs, target the
+    first input); the demo's starting ratios and first Omega and loss are those of loss_and_grads."""
+    n, T, B, alpha = 3, 5, 4, 2.5
+    demo = omega_training_demo(n_hidden=n, T=T, batch=B, steps=1, alpha=alpha, seed=7, init=init)
+    g = torch.Generator().manual_seed(7)
+    make = PascanuRNN.basic_tanh_init if init == "basic_tanh" else PascanuRNN.sigmoid_init
+    model = make(1, n, 1, head="last_linear", generator=g, dtype=torch.float64)
+    u1, u2 = (torch.randn(T, B, 1, generator=g, dtype=torch.float64) for _ in range(2))
+    first, second = loss_and_grads(model, u1, u1[0], alpha), loss_and_grads(model, u2, u2[0], alpha)
+    torch.testing.assert_close(demo.ratios_before, first.ratios.nanmean(1), rtol=1e-12, atol=0,
+                               equal_nan=True)
+    # the first update's Omega and loss, on the second batch, before the update
+    torch.testing.assert_close(demo.loss[0], second.loss, rtol=1e-12, atol=0)
+    torch.testing.assert_close(demo.omega[0], second.omega, rtol=1e-12, atol=0)
+    assert model.W_out.shape == (1, n)
+
+
+def test_loss_and_grads_defaults_to_eq_10() -> None:
+    """§3.3: the regulariser used by default is eq. (10), the squared form of Omega, with the
+    released code's mean over valid (k, sequence) pairs (not eq. (9)'s absolute form)."""
+    model = PascanuRNN(2, 4, 3, std=0.9, generator=3, dtype=torch.float64)
+    u = torch.randn(6, 3, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    target = torch.tensor([0, 2, 1])
+    plain = loss_and_grads(model, u, target, alpha=1.5)
+    eq10 = loss_and_grads(model, u, target, alpha=1.5, squared=True, reduction="mean")
+    eq9 = loss_and_grads(model, u, target, alpha=1.5, squared=False)
+    assert torch.equal(plain.omega, eq10.omega) and not torch.equal(plain.omega, eq9.omega)
+    assert torch.equal(plain.grads["W_rec"], eq10.grads["W_rec"])
+
+
+def test_backward_with_omega_passes_every_setting() -> None:
+    """backward_with_omega accumulates exactly loss_and_grads' gradients for the same settings,
+    the mask bound of eq. (10) included (a bound above every ||delta||^2 masks all pairs: Omega = 0
+    and no Omega term in W_rec's gradient)."""
+    model = PascanuRNN(2, 4, 3, std=0.9, generator=4, dtype=torch.float64)
+    u = torch.randn(5, 3, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    target = torch.tensor([1, 0, 2])
+    for kw in ({"squared": False, "reduction": "sum", "bound": 1e-20}, {"bound": 1e30}):
+        ref = loss_and_grads(model, u, target, 2.0, **kw)
+        model.zero_grad(set_to_none=True)
+        step = backward_with_omega(model, u, target, 2.0, **kw)
+        assert torch.equal(step.omega, ref.omega)
+        for name, p in model.named_parameters():
+            assert torch.equal(p.grad, ref.grads[name])
+    assert float(ref.omega) == 0.0

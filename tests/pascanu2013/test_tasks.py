@@ -260,3 +260,66 @@ def test_argument_validation() -> None:
         errors("torder", torch.zeros(3, 2, 4), torch.zeros(2, dtype=torch.long))
     with pytest.raises(ValueError, match="unknown task"):
         loss("bogus", torch.zeros(2, 4), torch.zeros(2, dtype=torch.long))
+
+
+def test_validation_messages() -> None:
+    """The error messages say what was expected and what came (§4.1 task settings): length
+    bounds, memorization sizes and the head's shapes (ranks and leading dimensions)."""
+    with pytest.raises(ValueError, match=r"^max_length \(5\) < min_length \(6\)$"):
+        sample_length(6, 5, gen())
+    with pytest.raises(ValueError, match=r"^task 'torder' needs length >= 10 so that floor\(0\.1 \* length\) "
+                                         r">= 1, got 9$"):
+        make_batch("torder", 2, 9, gen())
+    with pytest.raises(ValueError, match=r"^task 'perm' needs length >= 2, got 1$"):
+        make_batch("perm", 2, 1, gen())
+    with pytest.raises(ValueError, match=r"^batch_size must be >= 1, got 0$"):
+        make_batch("mem", 0, 5, gen())
+    for n_values, n_pos in ((0, 10), (5, 0), (0, 0)):
+        with pytest.raises(ValueError, match=rf"^n_values and n_pos must be >= 1, got {n_values}, {n_pos}$"):
+            tasks.memorization(2, 3, gen(), n_values=n_values, n_pos=n_pos)
+    shapes = (r"^task 'torder' \(last_softmax\) got y \(3, 4\) and target \(5,\); expected ranks "
+              r"\(2, 1\) with matching leading dimensions$")
+    with pytest.raises(ValueError, match=shapes):  # right ranks, batch sizes differ
+        errors("torder", torch.zeros(3, 4), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError, match="matching leading dimensions"):
+        loss("add", torch.zeros(3, 1), torch.zeros(4, 1))
+
+
+def test_memorization_defaults_and_smallest_sizes() -> None:
+    """§4.1.2 memorization with the released code's defaults: 5 values, a pattern of 10, so
+    T = l + 20 and 7 input symbols; a one-value, one-position pattern is the smallest valid one."""
+    b = tasks.memorization(3, 4, gen())
+    assert b.u.shape == (24, 3, 7) and b.target.shape == (24, 3)
+    assert torch.equal(b.target[14:], b.u[:10].argmax(-1))  # recalled after the go step (t = 14)
+    one = tasks.memorization(2, 1, gen(), n_values=1, n_pos=1)
+    assert one.u.shape == (3, 2, 3) and one.target[-1].tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("name", ["torder", "torder3", "add", "mul", "perm", "mem"])
+def test_dtype_is_honoured(name: str) -> None:
+    """Every generator returns inputs in the requested floating dtype (float64 here; the
+    arithmetic tasks' targets too)."""
+    b = make_batch(name, 3, 20, gen(), torch.float64)
+    assert b.u.dtype == torch.float64
+    if TASKS[name].head == "last_linear":
+        assert b.target.dtype == torch.float64
+
+
+def test_lengths_come_from_the_given_generator() -> None:
+    """sample_length draws from its generator only: equal seeds give equal lengths whatever the
+    global torch RNG does, and every length lies in [min, max)."""
+    def draws(global_seed: int) -> list[int]:
+        torch.manual_seed(global_seed)
+        g = gen(3)
+        return [sample_length(10, 20, g) for _ in range(30)]
+
+    a, b = draws(1), draws(2)
+    assert a == b and min(a) >= 10 and max(a) <= 19 and len(set(a)) > 3
+
+
+@pytest.mark.parametrize("name,length", [("torder", 10), ("torder3", 10), ("perm", 2)])
+def test_one_hot_width_is_the_alphabet(name: str, length: int) -> None:
+    """§4.1: inputs are one-hot over the whole alphabet (6 symbols for temporal order, 100 for
+    the permutation task) even when a short sequence does not use its largest symbols."""
+    widths = {make_batch(name, 1, length, gen(seed)).u.shape[-1] for seed in range(40)}
+    assert widths == {TASKS[name].n_in}

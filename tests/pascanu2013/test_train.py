@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import pytest
 import torch
 
 from notes_code.pascanu2013.init import spectral_radius
-from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model, run
+from notes_code.pascanu2013.tasks import TASKS
+from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model
+from notes_code.pascanu2013.train import run as _train_run
+
+
+def run(config: TrainConfig, callback=None, **kw):
+    """train.run that fails, instead of hanging, if its loop goes on past the budget."""
+    calls = []
+
+    def guard(step: int) -> None:
+        calls.append(step)
+        if len(calls) > 2 * config.max_updates + 10:
+            raise AssertionError(f"still training after {len(calls)} loop iterations")
+        if callback is not None:
+            callback(step)
+
+    return _train_run(config, callback=guard, **kw)
 
 # a short temporal-order problem that basic-tanh MSGD-C solves in a few hundred updates
 SMALL = TrainConfig(init="basic_tanh", method="MSGD-C", n_hidden=50, min_length=10, max_length=10,
@@ -177,3 +194,234 @@ def test_evaluation_uses_fresh_sequences(monkeypatch, engine: str) -> None:
     for i, (_, state) in enumerate(seen):
         for _, earlier in seen[:i]:
             assert not torch.equal(state, earlier)
+
+
+def test_config_key_is_stable() -> None:
+    """Fig. 7 results and checkpoints are keyed by TrainConfig.key(): 16 hex digits of SHA-256
+    over the JSON of the fields sorted by name, so a key written once stays valid (the default
+    protocol's key is pinned) and every field changes it."""
+    c = TrainConfig()
+    assert c.key() == "b00187a69f1ae14e"
+    other = ["perm", "sigmoid", "MSGD", 51, 49, 51, 21, 0.02, 2.0, 5.0, 6, 1, 1, 101, 9999, 999, 999,
+             0.02, "float64", 1e9, 0.03]  # one changed value per field, in declaration order
+    keys = {dataclasses.replace(c, **{f.name: v}).key()
+            for f, v in zip(dataclasses.fields(c), other, strict=True)}
+    assert len(keys) == len(dataclasses.fields(c)) and c.key() not in keys
+
+
+def test_evaluate_follows_the_plan() -> None:
+    """Fig. 7 protocol: evaluate() tests fresh sequences from the eval generator, chunk by chunk
+    with the lengths of eval_plan(config, step): the screen first, the full test only if the
+    screen's error is below the threshold; without a screen, the full test alone. Recomputed
+    here with errors() on the same draws."""
+    from notes_code.pascanu2013.tasks import errors, make_batch
+    from notes_code.pascanu2013.train import evaluate, generator
+
+    base = TrainConfig(n_hidden=4, min_length=10, max_length=14, eval_size=30, screen_size=10,
+                       eval_chunk=8, dtype="float64")
+    for cfg in (dataclasses.replace(base, success_error=0.9), dataclasses.replace(base, success_error=0.01),
+                dataclasses.replace(base, screen_size=0, success_error=0.9)):
+        model = make_model(cfg)
+        got = evaluate(model, cfg, 7, generator(0, "eval"))
+        g = generator(0, "eval")
+        screen, full = eval_plan(cfg, 7)
+        want = None
+        for plan in (screen, full):
+            if not plan:
+                continue
+            wrong = 0
+            with torch.no_grad():
+                for size, length in plan:
+                    b = make_batch(cfg.task, size, length, g, torch.float64)
+                    wrong += int(errors(cfg.task, model(b.u).y, b.target).sum())
+            total = sum(s for s, _ in plan)
+            want = (wrong / total, total)
+            if wrong / total >= cfg.success_error:
+                break
+        assert got == want
+    assert want[1] == 30  # the last case ran the full test alone
+    # a screen error exactly at the threshold is no pass: the full test is not run
+    cfg = dataclasses.replace(base, success_error=0.9)
+    err, n = evaluate(make_model(cfg), cfg, 7, generator(0, "eval"))
+    at = dataclasses.replace(base, success_error=evaluate(make_model(cfg), dataclasses.replace(
+        base, eval_size=10, screen_size=0), 7, generator(0, "eval"))[0])
+    assert n == 30 and evaluate(make_model(at), at, 7, generator(0, "eval"))[1] == 10
+
+
+def test_atomic_save_creates_missing_folders(tmp_path) -> None:
+    """Checkpoints and results can go to a folder that does not exist yet (created with its
+    parents); the file is written whole and no temporary file is left beside it."""
+    from notes_code.pascanu2013.train import atomic_save
+
+    path = tmp_path / "a" / "b" / "run.pt"
+    atomic_save({"x": torch.arange(3)}, path)
+    assert torch.equal(torch.load(path, weights_only=True)["x"], torch.arange(3))
+    assert [p.name for p in path.parent.iterdir()] == ["run.pt"]
+
+
+HISTORY_CASES = {  # method, init and the settings that make each path happen
+    "MSGD-CR": {"method": "MSGD-CR", "init": "basic_tanh", "seed": 2},
+    "MSGD": {"method": "MSGD", "init": "sigmoid", "seed": 1},
+    "MSGD-diverges": {"method": "MSGD", "init": "smart_tanh", "seed": 5, "lr": math.inf},
+    "MSGD-C-fallback": {"method": "MSGD-C", "init": "basic_tanh", "seed": 4, "clip": 0.1,
+                        "fallback_threshold": 0.3, "fallback_shrink": 0.05},
+}
+
+
+@pytest.mark.parametrize("case", sorted(HISTORY_CASES))
+def test_history_matches_the_batched_trainer(case: str) -> None:
+    """Fig. 7 protocol, two implementations: a single run's outcome, history rows (mean loss and
+    Omega since the previous evaluation, largest norm, fallback and clip counts, error, n_eval) and
+    weights equal those of the batched trainer, which computes them separately; for MSGD (no
+    guard), MSGD-CR, a diverging MSGD run and the released code's fallback (MSGD-C)."""
+    from notes_code.pascanu2013.batched import run_batched
+
+    cfg = TrainConfig(**{"n_hidden": 4, "min_length": 10, "max_length": 12, "batch_size": 4, "lr": 0.1,
+                         "max_updates": 9, "eval_every": 4, "eval_size": 24, "screen_size": 8,
+                         "eval_chunk": 8, "dtype": "float64", "length_seed": 3, "success_error": 0.5,
+                         **HISTORY_CASES[case]})
+    single, (batched,) = run(cfg), run_batched([cfg])
+    assert (single.outcome, single.updates, single.n_clipped, single.n_fallback, single.final_error) == (
+        batched.outcome, batched.updates, batched.n_clipped, batched.n_fallback, batched.final_error)
+    assert single.max_grad_norm == pytest.approx(batched.max_grad_norm, rel=1e-9)
+    assert len(single.history) == len(batched.history)
+    for a, b in zip(single.history, batched.history, strict=True):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    for name, p in single.params.items():
+        torch.testing.assert_close(p, batched.params[name], rtol=1e-9, atol=1e-12)
+    expected = {"MSGD-CR": lambda r: r.n_clipped > 0, "MSGD": lambda r: r.outcome != "diverged",
+                "MSGD-diverges": lambda r: r.outcome == "diverged",
+                "MSGD-C-fallback": lambda r: r.n_fallback > 0}
+    assert expected[case](single)
+
+
+def test_fallback_threshold_is_inclusive() -> None:
+    """Released code's guard: a gradient norm equal to fallback_threshold is still clipped
+    normally (the fallback is for norms above it, or non-finite ones); just below, it falls back."""
+    import numpy as np
+
+    base = TrainConfig(n_hidden=4, min_length=10, max_length=10, batch_size=4, max_updates=1, eval_every=1,
+                       eval_size=8, screen_size=0, eval_chunk=8, dtype="float64", clip=0.1)
+    norm = run(base).history[0]["grad_norm"]
+    at = run(dataclasses.replace(base, fallback_threshold=norm))
+    below = run(dataclasses.replace(base, fallback_threshold=float(np.nextafter(norm, 0))))
+    assert (at.n_fallback, at.n_clipped) == (0, 1) and (below.n_fallback, below.n_clipped) == (1, 0)
+
+
+# a very small run for the checkpoint tests (a few ms per update)
+QUICK = TrainConfig(init="basic_tanh", method="MSGD-CR", n_hidden=4, min_length=10, max_length=12,
+                    batch_size=4, lr=0.1, max_updates=12, eval_every=4, eval_size=24, screen_size=8,
+                    eval_chunk=8, dtype="float64", seed=2, length_seed=3, success_error=0.01)
+
+
+def _interrupt_at(step_to_stop: int):
+    def callback(step: int) -> None:
+        if step == step_to_stop:
+            raise KeyboardInterrupt
+    return callback
+
+
+def test_resume_bookkeeping(tmp_path, capfd) -> None:
+    """Checkpoint/resume of a single run: the resumed session adds its time to the saved wall time
+    (no more than both sessions took), its progress bar goes on from the checkpoint to 12 of 12
+    updates, and a checkpoint written before n_clipped was counted resumes with the clips counted
+    before it lost (the same trajectory otherwise). By default no bar is drawn."""
+    full = run(QUICK)
+    assert capfd.readouterr().err == ""
+    assert full.n_clipped > 0
+    ckpt = tmp_path / "run.pt"
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run(QUICK, checkpoint=ckpt, checkpoint_every=5, callback=_interrupt_at(7))
+    state = torch.load(ckpt, weights_only=True)
+    assert state["step"] == 5 and state["wall"] > 0
+    resumed = run(QUICK, checkpoint=ckpt, checkpoint_every=5, progress=True)
+    elapsed = time.perf_counter() - t0
+    bar = capfd.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "12/12" in bar
+    assert elapsed >= resumed.wall_time >= state["wall"]
+    assert (resumed.history, resumed.n_clipped) == (full.history, full.n_clipped)
+    # the old format: no n_clipped total nor accumulator
+    lost = state["totals"]["n_clipped"] + state["acc"]["n_clipped"]
+    del state["totals"]["n_clipped"], state["acc"]["n_clipped"]
+    torch.save(state, ckpt)
+    old = run(QUICK, checkpoint=ckpt)
+    assert (old.outcome, old.updates, old.final_error) == (full.outcome, full.updates, full.final_error)
+    assert old.n_clipped == full.n_clipped - lost and lost > 0
+    for name, p in full.params.items():
+        assert torch.equal(p, old.params[name])
+
+
+def test_resume_of_a_finished_success(tmp_path) -> None:
+    """A checkpoint written at the update that met the success criterion resumes as that success
+    (no further update), as the uninterrupted run ended."""
+    win = dataclasses.replace(QUICK, success_error=0.7, seed=4, method="MSGD-C", clip=0.1,
+                              fallback_threshold=0.3, length_seed=7)
+    first = run(win, checkpoint=tmp_path / "w.pt")
+    assert first.outcome == "success" and first.updates < win.max_updates
+    again = run(win, checkpoint=tmp_path / "w.pt")
+    assert (again.outcome, again.updates, again.history) == (first.outcome, first.updates, first.history)
+
+
+def test_checkpoint_is_loaded_as_weights_only(tmp_path) -> None:
+    """A single run's checkpoint is read with torch.load(weights_only=True): a file holding a
+    Python object outside torch's allow-list is refused before anything is trained."""
+    import fractions
+    import pickle
+
+    ckpt = tmp_path / "evil.pt"
+    torch.save({"config": dataclasses.asdict(QUICK), "x": fractions.Fraction(1, 3)}, ckpt)
+    with pytest.raises(pickle.UnpicklingError):
+        run(QUICK, checkpoint=ckpt)
+
+
+
+def test_history_row_is_the_mean_since_the_last_evaluation() -> None:
+    """Fig. 7 history rows: loss and Omega are the means over the updates since the previous
+    evaluation, grad_norm the largest norm, the counts as accumulated (n_clipped 0 when an old
+    accumulator lacks it); with no update in between the sums are divided by 1."""
+    from notes_code.pascanu2013.train import _row
+
+    acc = {"loss": 3.0, "omega": 1.5, "n": 3, "grad_norm": 2.5, "n_fallback": 1, "n_clipped": 2}
+    assert _row(8, 0.25, 24, acc) == {"update": 8, "error": 0.25, "n_eval": 24, "loss": 1.0, "omega": 0.5,
+                                      "grad_norm": 2.5, "n_fallback": 1, "n_clipped": 2}
+    old = {"loss": 0.5, "omega": 0.25, "n": 0, "grad_norm": 0.0, "n_fallback": 0}
+    assert _row(4, 0.5, 8, old) == {"update": 4, "error": 0.5, "n_eval": 8, "loss": 0.5, "omega": 0.25,
+                                    "grad_norm": 0.0, "n_fallback": 0, "n_clipped": 0}
+
+
+def test_config_validation_messages() -> None:
+    """A run's configuration is checked field by field with a clear message: every size must be
+    at least 1 and the length range must not be empty."""
+    for name in ("n_hidden", "batch_size", "max_updates", "eval_every", "eval_size", "eval_chunk"):
+        with pytest.raises(ValueError, match=r"^TrainConfig: sizes must be >= 1$"):
+            TrainConfig(**{name: 0})
+    with pytest.raises(ValueError, match=r"^TrainConfig: min_length > max_length$"):
+        TrainConfig(min_length=11, max_length=10)
+
+
+def test_eval_plan_screen_bounds() -> None:
+    """Fig. 7 protocol's cheap pre-test: a screen of even one sequence is used; a screen as large
+    as (or larger than) the full test, or of size 0, is not (the full test alone)."""
+    base = TrainConfig(eval_size=30, eval_chunk=8, min_length=10, max_length=14)
+    screen, full = eval_plan(dataclasses.replace(base, screen_size=1), 3)
+    assert [s for s, _ in screen] == [1] and [s for s, _ in full] == [8, 8, 8, 6]
+    for size in (0, 30, 31):
+        assert eval_plan(dataclasses.replace(base, screen_size=size), 3)[0] == []
+
+
+def test_make_model_is_the_named_init() -> None:
+    """A run's initial network is the §4.1.1 init named by the config, with the task's head and
+    sizes, drawn from the run's own "init" generator stream."""
+    from notes_code.pascanu2013.rnn import PascanuRNN
+    from notes_code.pascanu2013.train import generator
+
+    for task, init in (("add", "basic_tanh"), ("torder", "sigmoid")):
+        cfg = TrainConfig(task=task, init=init, n_hidden=5, seed=3, dtype="float64")
+        m = make_model(cfg)
+        t = TASKS[task]
+        build = getattr(PascanuRNN, f"{init}_init")
+        ref = build(t.n_in, 5, t.n_out, head=t.head, generator=generator(3, "init"), dtype=torch.float64)
+        assert m.head == TASKS[task].head
+        for name, p in ref.named_parameters():
+            assert torch.equal(getattr(m, name), p)
