@@ -73,6 +73,8 @@ def test_math_reads_with_javascript_off(chromium, server) -> None:
     page.goto(f"{server}/{NOTE}", wait_until="load")
     assert page.locator(".katex").count() > 100
     assert page.locator("script[src*='katex']").count() == 0
+    # innerText leaves out blocks not rendered yet (content-visibility, offscreen.css)
+    page.add_style_tag(content="* { content-visibility: visible !important; }")
     text = page.inner_text("article")
     assert "\\(" not in text and "\\[" not in text and "$$" not in text
     # KaTeX's fonts are loaded from the site: a typeset formula has real width
