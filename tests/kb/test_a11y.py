@@ -50,7 +50,15 @@ def browser():
 
 
 def axe_violations(page) -> list[dict]:
-    """Run axe-core on the loaded page; one dict per violated rule."""
+    """Run axe-core on the loaded page; one dict per violated rule.
+
+    Blocks far from the viewport are skipped by the browser (``content-visibility: auto``,
+    offscreen.css) and have no computed colors until they are scrolled to, so axe could only
+    mark their contrast "incomplete"; they are rendered first, as a reader scrolling there
+    sees them (test_browser_offscreen.py: they are laid out exactly the same), so that
+    every text of the page is checked.
+    """
+    page.add_style_tag(content="* { content-visibility: visible !important; }")
     page.add_script_tag(path=str(AXE))
     return page.evaluate("""async () => {
         const r = await axe.run(document, {resultTypes: ['violations']});

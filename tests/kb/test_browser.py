@@ -85,6 +85,8 @@ def test_pages_render_math_figures_and_korean(browser, server) -> None:
     for name, path in PAGES.items():
         page.goto(f"{server}/{path}", wait_until="networkidle")
         page.wait_for_timeout(300)
+        # innerText leaves out blocks not rendered yet (content-visibility, offscreen.css)
+        page.add_style_tag(content="* { content-visibility: visible !important; }")
         text = page.inner_text("article")
         assert "$$" not in text and "\\[" not in text, f"{name}: raw TeX left on the page"
         if name != "home":

@@ -70,6 +70,8 @@ def _page(chromium, scheme: str = "light", viewport: dict | None = None, js: boo
 def test_math_reads_with_javascript_off(chromium, server) -> None:
     """With JavaScript disabled the note shows typeset math (built-time KaTeX), no TeX source."""
     ctx, page = _page(chromium, js=False)
+    # innerText leaves out blocks not rendered yet (content-visibility): render them all
+    page.route("**/offscreen.css", lambda route: route.fulfill(body="", content_type="text/css"))
     page.goto(f"{server}/{NOTE}", wait_until="load")
     assert page.locator(".katex").count() > 100
     assert page.locator("script[src*='katex']").count() == 0
