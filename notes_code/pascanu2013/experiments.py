@@ -133,6 +133,34 @@ def _problem(data: Any) -> str | None:
     return None
 
 
+def read_checked(path: Path, problem: Callable[[Any], str | None]) -> dict[str, Any] | None:
+    r"""Read a JSON results file and validate it with `problem` (the shared half of every store).
+
+    Args:
+        path: the JSON file.
+        problem: returns why the parsed data is not a valid file of its kind, or `None`.
+
+    Returns:
+        The data, or `None` if the file does not exist.
+
+    Raises:
+        ResultsError: naming the file, if it is not valid JSON or `problem` finds a fault.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data, why = None, f"unreadable JSON: {exc}"
+    else:
+        why = problem(data)
+    if why is not None:
+        raise ResultsError(f"{path}: corrupted results file ({why}); it was not used or changed. "
+                           "Move it away, or pass --force (force=True) to start a new one.")
+    return data
+
+
 def load_results(path: Path) -> dict[str, Any] | None:
     r"""Read and validate a results file.
 
@@ -145,19 +173,7 @@ def load_results(path: Path) -> dict[str, Any] | None:
     Raises:
         ResultsError: naming the file, if it is not valid JSON or not a valid results file.
     """
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        data, why = None, f"unreadable JSON: {exc}"
-    else:
-        why = _problem(data)
-    if why is not None:
-        raise ResultsError(f"{path}: corrupted results file ({why}); it was not used or changed. "
-                           "Move it away, or pass --force (force=True) to start a new one.")
-    return data
+    return read_checked(path, _problem)
 
 
 def write_results(path: Path, data: dict[str, Any]) -> None:
@@ -400,5 +416,5 @@ def markdown_table(data: dict[str, Any], labels: tuple[str, str] = ("init", "met
 
 
 __all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "claim_report",
-           "default_path", "load_results", "markdown_table", "provenance", "restate", "run_grid",
+           "default_path", "load_results", "markdown_table", "provenance", "read_checked", "restate", "run_grid",
            "success_table", "write_results"]

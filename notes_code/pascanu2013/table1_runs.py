@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import math
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 
 from ..common.chorales import ChoraleSet, load_chorales
-from .experiments import DATA_DIR, ResultsError, provenance, write_results
+from .experiments import DATA_DIR, ResultsError, provenance, read_checked, write_results
 from .polyphonic import PolyConfig, PolyResult, run
 from .table1 import Table1Grid, markdown, verdicts
 
@@ -80,19 +79,7 @@ def load_results(path: Path) -> dict[str, Any] | None:
     Raises:
         ResultsError: naming the file, if it is not valid JSON or not a valid results file.
     """
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        data, why = None, f"unreadable JSON: {exc}"
-    else:
-        why = _problem(data)
-    if why is not None:
-        raise ResultsError(f"{path}: corrupted results file ({why}); it was not used or changed. "
-                           "Move it away, or pass --force (force=True) to start a new one.")
-    return data
+    return read_checked(path, _problem)
 
 
 def _worker(config: PolyConfig, folds: dict[str, list[np.ndarray]], threads: int) -> PolyResult:
