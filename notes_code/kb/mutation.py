@@ -338,6 +338,29 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+def compact_diff(diff: str, context: int = 1) -> str:
+    """The changed lines of a unified diff with ``context`` lines around them, for display.
+
+    The file headers and hunk markers are dropped (the module is named above the diff) and
+    runs of unchanged lines between changes are cut to ``context`` on each side, marked
+    with ``…``: the claims index lists every survivor, and mutmut's diffs carry the whole
+    function around a one-token change.
+    """
+    body = [ln for ln in diff.split("\n") if not ln.startswith(("---", "+++", "@@"))]
+    changed = [i for i, ln in enumerate(body) if ln[:1] in "+-" and ln]
+    if not changed:
+        return "\n".join(body)
+    keep = sorted({j for i in changed for j in range(i - context, i + context + 1)
+                   if 0 <= j < len(body)})
+    out, last = [], -1
+    for j in keep:
+        if last >= 0 and j > last + 1:
+            out.append(" …")
+        out.append(body[j])
+        last = j
+    return "\n".join(out)
+
+
 def survivors_markdown(records: Records, modules: list[str] | None = None) -> str:
     """The claims index section: per module its score, then every surviving mutant.
 
@@ -382,9 +405,10 @@ def survivors_markdown(records: Records, modules: list[str] | None = None) -> st
             out.append("")
             out.append(f"    **`{html.escape(x['key'])}`** (`{html.escape(x['function'])}`) — {reason}")
             out.append("")
-            fence = _fence(x["diff"])
+            diff = compact_diff(x["diff"])
+            fence = _fence(diff)
             out.append(f"    {fence}diff")
-            out.extend(f"    {line}" for line in x["diff"].split("\n"))
+            out.extend(f"    {line}" for line in diff.split("\n"))
             out.append(f"    {fence}")
         out.append("")
     return "\n".join(out)
@@ -392,7 +416,8 @@ def survivors_markdown(records: Records, modules: list[str] | None = None) -> st
 
 __all__ = [
     "CORE_MODULES", "THRESHOLD", "MutationRecordError", "Records", "Score", "changed_lines",
-    "claim_line", "content_hash", "core_modules", "function_of", "killed_by", "load_equivalents",
+    "claim_line", "compact_diff", "content_hash", "core_modules", "function_of", "killed_by",
+    "load_equivalents",
     "load_record", "module_source", "module_test_file", "own_test_ids", "record_path", "score",
     "signature", "split_module", "survivors", "survivors_markdown",
 ]

@@ -416,5 +416,5 @@ def markdown_table(data: dict[str, Any], labels: tuple[str, str] = ("init", "met
 
 
 __all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "claim_report",
-           "default_path", "load_results", "markdown_table", "provenance", "read_checked", "restate", "run_grid",
-           "success_table", "write_results"]
+           "default_path", "load_results", "markdown_table", "provenance", "read_checked", "restate",
+           "run_grid", "success_table", "write_results"]

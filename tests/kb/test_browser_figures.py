@@ -120,6 +120,11 @@ def test_figures_in_both_themes(chromium, server, scheme: str) -> None:
     want = "slate" if scheme == "dark" else "default"
     for name, path in PAGES.items():
         page.goto(f"{server}/{path}", wait_until="networkidle")
+        # Render every block now: offscreen.css lets the browser skip blocks far from the
+        # viewport (content-visibility), and a skipped figure's box can stay empty while
+        # Playwright waits for it to be visible. Lazy rendering itself is checked, block by
+        # block, in test_browser_offscreen.py; this test is about the figures' looks.
+        page.add_style_tag(content="* { content-visibility: visible !important; }")
         # Material follows prefers-color-scheme on a first visit; set it for good measure.
         page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{want}')")
         page.evaluate("document.fonts.ready.then(() => true)")

@@ -259,3 +259,15 @@ def test_pytest_rejects_an_unknown_module(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "unknown module 'fx.nomodule'" in out and "test_fxmod.py:5" in out, out
+
+
+def test_compact_diff_keeps_changes_and_one_line_around() -> None:
+    """Claims index (issue #10): a survivor's diff shows every changed line with its neighbours."""
+    diff = ("--- a.py\n+++ a.py\n@@ -1,9 +1,9 @@\n def f():\n     a = 1\n-    b = 2\n+    b = 3\n"
+            "     c = 4\n     d = 5\n     e = 6\n-    g = 7\n+    g = 8\n     h = 9")
+    assert mutation.compact_diff(diff) == ("     a = 1\n-    b = 2\n+    b = 3\n     c = 4\n …\n"
+                                     "     e = 6\n-    g = 7\n+    g = 8\n     h = 9")
+    assert mutation.compact_diff(diff, context=0) == "-    b = 2\n+    b = 3\n …\n-    g = 7\n+    g = 8"
+    # Adjacent changes are one run; a diff with no change lines passes through.
+    assert mutation.compact_diff("--- a\n+++ a\n x\n-y\n+z\n w") == " x\n-y\n+z\n w"
+    assert mutation.compact_diff(" x\n y") == " x\n y"
