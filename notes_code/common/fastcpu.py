@@ -1,0 +1,272 @@
+r"""# The batched Fig. 7 update with fewer, larger operations (the CPU engine)
+
+`pascanu2013.batched.train_step` (the *reference*) spends a time step on about fifteen small
+tensor operations. This module computes the same update of $K$ runs with three matrix
+products and a handful of element-wise passes per step, by rewriting the recurrence in terms
+of the logistic output $s_t = \mathrm{sigmoid}(C x_t)$, so that $\sigma(x) = A\,s + D$ and
+$\sigma'(x) = A C\,s(1 - s)$ (tanh: $(A, C, D) = (2, 2, -1)$; sigmoid: $(1, 1, 0)$):
+
+$$z_{t+1} = C\mathbf x_{t+1} = [\,s_t \;|\; \mathbf u_{t+1}\,]
+\begin{bmatrix} C A\,\mathbf W_{rec}^\top \\ C\,\mathbf W_{in}^\top \end{bmatrix}
++ C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1).$$
+
+* **Forward**: one `baddbmm` of `(K, B, n + n_in)` by `(K, n + n_in, n)` and one `sigmoid` per
+  step: the input term rides in the same product, and the affine map of tanh is folded into
+  the weights.
+* **BPTT**: $\boldsymbol\delta_t = (\boldsymbol\delta_{t+1}\,A C\,\mathbf W_{rec})\odot s_t(1 - s_t)$:
+  one `bmm`, one `addcmul` (keeping $s_t(1 - s_t)$ for the gradient pass) and one `mul`.
+* **Gradients**: $\partial\mathcal E/\partial\mathbf W_{rec}
+  + \alpha\,\partial^+\Omega/\partial\mathbf W_{rec}
+  = \sum_t \boldsymbol\delta_{t+1}^\top\big(A s_t + c_t\,A C\,\mathbf v_t\odot s_t(1 - s_t)\big)
+  + D\,(\textstyle\sum_t\boldsymbol\delta_{t+1}^\top\mathbf 1)\mathbf 1^\top$, and
+  $\partial\mathcal E/\partial\mathbf W_{in}$ in the same `baddbmm` (the inputs sit beside the
+  $\Omega$-corrected states): one product per step for both.
+
+$\Omega$, its coefficients $c_t$, the per-run norm, Algorithm 1 with the released code's
+fallback and the guarded SGD step are the reference's own code
+(`pascanu2013.batched`); only the arithmetic of the passes over $T$ is reorganised, so float64
+results agree with the reference to rounding (`tests/common/test_fastcpu.py`).
+
+Why not `torch.compile` or a C++ extension: measured on the 2-core machine (see `make bench`
+and the module's closing note in issue #14), the three products per step already run at about
+70% of the machine's sgemm rate inside MKL's batched kernels; what remained was the number
+of element-wise passes and their Python dispatch, which the rewrite removes without a
+compiler in the loop (no compile time, no recompilation when $T$ or $K$ changes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from notes_code.pascanu2013 import batched
+from notes_code.pascanu2013.train import TrainConfig, TrainResult
+
+NAMES = batched.NAMES
+
+
+def _buffer(ws: dict, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+    return batched._buffer(ws, name, shape, like)
+
+
+def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
+               bound: float = 1e-20, workspace: dict | None = None, *,
+               threads: int | None = None, pool: ThreadPoolExecutor | None = None) -> dict[str, Tensor]:
+    r"""One MSGD / MSGD-C / MSGD-CR update of every run, in place (as `batched.train_step`).
+
+    The runs are split into `threads` contiguous groups, each updated by `step` in its own
+    thread with torch's intra-op parallelism off: the runs are independent, so no thread ever
+    waits for another inside an update. (Splitting each small operation over two OpenMP threads
+    instead, as torch does by default, synchronises the threads a few thousand times per
+    update, and when another process holds a core every one of those waits lasts a scheduler
+    slice: the reference update then runs 5-10x slower.) ATen releases the GIL inside each
+    operation, so only the Python between operations is serialised.
+
+    Args:
+        P: parameters `W_in (K, n, n_in)`, `W_rec (K, n, n)`, `b (K, n)`, `W_out (K, n_out, n)`,
+            `b_out (K, n_out)`.
+        co: `batched.coefficients` of the runs.
+        U: inputs, time-major `(T, K, B, n_in)`.
+        Y: class targets `(K, B)`.
+        alive: `(K,)` bool; other runs are not changed.
+        bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
+        workspace: a dict kept between calls for the scratch buffers.
+        threads: worker threads (default `torch.get_num_threads()`); 1 runs `step` inline.
+        pool: an executor with at least `threads` workers, kept between calls (default: one
+            made for this call).
+
+    Returns:
+        Per-run `(K,)` tensors: `loss`, `omega`, `norm` (float64, before clipping), `fell_back`,
+        `clipped` and `ok`, as `batched.train_step`.
+
+    Raises:
+        ValueError: if `threads` < 1.
+    """
+    ws = {} if workspace is None else workspace
+    threads = torch.get_num_threads() if threads is None else threads
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    K = U.shape[1]
+    parts = min(threads, K)
+    if parts == 1:
+        return step(P, co, U, Y, alive, bound, ws)
+    edges = [K * i // parts for i in range(parts + 1)]
+    cuts = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    spaces = ws.setdefault("parts", {})
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with contextlib.ExitStack() as stack:
+            if pool is None:
+                pool = stack.enter_context(ThreadPoolExecutor(parts, thread_name_prefix="fastcpu"))
+            futures = [pool.submit(step, {k: v[c] for k, v in P.items()}, {k: v[c] for k, v in co.items()},
+                                   U[:, c], Y[c], alive[c], bound, spaces.setdefault(i, {}))
+                       for i, c in enumerate(cuts)]
+            outs = [f.result() for f in futures]
+    finally:
+        torch.set_num_threads(old)
+    return {k: torch.cat([o[k] for o in outs]) for k in outs[0]}
+
+
+def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
+         bound: float = 1e-20, workspace: dict | None = None) -> dict[str, Tensor]:
+    r"""`train_step` of one group of runs in the calling thread (same arguments and results).
+
+    Args:
+        P: parameters `W_in (K, n, n_in)`, `W_rec (K, n, n)`, `b (K, n)`, `W_out (K, n_out, n)`,
+            `b_out (K, n_out)`.
+        co: `batched.coefficients` of the runs.
+        U: inputs, time-major `(T, K, B, n_in)`.
+        Y: class targets `(K, B)`.
+        alive: `(K,)` bool; other runs are not changed.
+        bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
+        workspace: a dict kept between calls for the scratch buffers.
+
+    Returns:
+        Per-run `(K,)` tensors: `loss`, `omega`, `norm` (float64, before clipping), `fell_back`,
+        `clipped` and `ok`, as `batched.train_step`.
+    """
+    ws = {} if workspace is None else workspace
+    W_in, W_rec, W_out = P["W_in"], P["W_rec"], P["W_out"]
+    T, K, B, n_in = U.shape
+    n, m = W_rec.shape[1], W_rec.shape[1] + n_in + 1
+    A, C, Dc = co["A"], co["C"], co["D"]  # (K, 1, 1)
+    AC = A * C
+    # forward: X[t] = [s_t | u_{t+1} | 1], z_{t+1} = X[t] W_f (the last row of W_f is the bias
+    # C (b + D W_rec 1)); s_0 = sigmoid(0) = 1/2
+    W_f = _buffer(ws, "W_f", (K, m, n), U)
+    W_f[:, :n].copy_((W_rec * AC).transpose(1, 2))
+    W_f[:, n:m - 1].copy_((W_in * C).transpose(1, 2))
+    W_f[:, m - 1].copy_((P["b"] + Dc.view(K, 1) * W_rec.sum(2)) * C.view(K, 1))
+    X = _buffer(ws, "X", (T + 1, K, B, m), U)
+    X[:T, :, :, n:m - 1].copy_(U)
+    X[:, :, :, m - 1].fill_(1.0)
+    s = X[..., :n]  # (T + 1, K, B, n), a strided view
+    s[0].fill_(0.5)
+    z = _buffer(ws, "z", (K, B, n), U)
+    for t in range(T):
+        torch.bmm(X[t], W_f, out=z)
+        torch.sigmoid(z, out=s[t + 1])
+    logp = F.log_softmax(torch.baddbmm((P["b_out"] + Dc.view(K, 1) * W_out.sum(2)).unsqueeze(1), s[T],
+                                       (W_out * A).transpose(1, 2)), -1)
+    loss = -logp.gather(-1, Y.unsqueeze(-1)).squeeze(-1).mean(-1)  # (K,), cross-entropy
+    dZ = logp.exp_().scatter_add_(-1, Y.unsqueeze(-1), torch.full_like(logp[..., :1], -1.0)).div_(B)
+    # BPTT: D[t] = delta_{t+1}; Q[t] = s_t (1 - s_t), so that sigma'(x_t) = AC Q[t]
+    D = _buffer(ws, "D", (T, K, B, n), U)
+    Q = _buffer(ws, "Q", (T + 1, K, B, n), U)
+    W_b = W_rec * AC  # (K, n, n)
+    den = U.new_empty(T, K, B)  # ||delta_{t+1}||^2, taken while D[t] is in cache
+    torch.addcmul(s[T], s[T], s[T], value=-1.0, out=Q[T])
+    torch.bmm(dZ, W_out * AC, out=D[T - 1]).mul_(Q[T])
+    for t in range(T - 1, 0, -1):
+        torch.linalg.vecdot(D[t], D[t], out=den[t])
+        torch.addcmul(s[t], s[t], s[t], value=-1.0, out=Q[t])
+        torch.bmm(D[t], W_b, out=D[t - 1]).mul_(Q[t])
+    torch.linalg.vecdot(D[0], D[0], out=den[0])
+    Q[0].fill_(0.25)
+    v0 = torch.bmm(D[0], W_b).mul_(0.25)  # delta_1 dx_1/dx_0
+    # Omega (eq. 10, mean over valid pairs) and its coefficients, as the reference
+    a = torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0), den[:-1]])  # ||v_k||^2
+    mask = den >= bound
+    den = torch.where(mask, den, torch.ones_like(den))
+    r = a / den
+    count = mask.sum((0, 2)).clamp_min(1).to(U.dtype)  # (K,)
+    omega = torch.where(mask, (r - 1.0).square(), torch.zeros_like(r)).sum((0, 2)) / count
+    coef = torch.where(mask, 4.0 * (r - 1.0) / den, torch.zeros_like(r))
+    # runs with alpha = 0 get exactly no Omega term, even where Omega is NaN (see batched)
+    coef = torch.where((co["alpha"] != 0).view(1, -1, 1), coef * (co["alpha"] / count).view(1, -1, 1),
+                       torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
+    coef.mul_(AC.view(1, K, 1, 1))
+    g_W_out = torch.bmm(dZ.transpose(1, 2), A * s[T] + Dc)
+    # gradients: G = sum_t D[t]^T [A s_t + c_t AC v_t Q[t] | u_{t+1} | 1]; X[t]'s state block is
+    # overwritten (s_t is not needed after it), so the input and ones columns are reused in place
+    # and G's last column is dE/db
+    tmp = _buffer(ws, "tmp", (K, B, n), U)
+    G = torch.zeros(K, n, m, dtype=U.dtype, device=U.device)
+    for t in range(T):
+        torch.mul(v0 if t == 0 else D[t - 1], Q[t], out=tmp).mul_(coef[t])
+        torch.addcmul(tmp, A, s[t], out=s[t])
+        G.baddbmm_(D[t].transpose(1, 2), X[t])
+    g_b = G[..., m - 1]  # (K, n)
+    g = {"W_in": G[..., n:m - 1], "W_rec": G[..., :n].addcmul_(Dc, g_b.unsqueeze(-1).expand(K, n, n)),
+         "b": g_b, "W_out": g_W_out, "b_out": dZ.sum(1)}
+    return _apply(P, co, g, loss, omega, alive)
+
+
+def _apply(P: dict[str, Tensor], co: dict, g: dict[str, Tensor], loss: Tensor, omega: Tensor,
+           alive: Tensor) -> dict[str, Tensor]:
+    """The reference's norm, Algorithm 1 with the fallback, and the guarded SGD step."""
+    dtype = loss.dtype
+    # (K,) float64: squares of finite float32 gradients cannot overflow it
+    norm = sum(v.flatten(1).double().square().sum(1) for v in g.values()).sqrt()
+    fell_back = co["clipped"] & (~torch.isfinite(norm) | (norm > co["fb_thr"]))
+    clipped = co["clipped"] & ~fell_back & (norm >= co["clip"])  # Algorithm 1's >=
+    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(dtype)
+    step = co["lr"] * scale
+    ok = co["clipped"] | (torch.isfinite(norm) & torch.isfinite(loss))
+    new = {}
+    for name in NAMES:
+        shape = (-1, *[1] * (g[name].dim() - 1))
+        fb = co["lr"].view(shape) * (co["shrink"].view(shape) * P[name]) if name == "W_rec" \
+            else torch.zeros_like(P[name])
+        new[name] = P[name] - torch.where(fell_back.view(shape), fb, step.view(shape) * g[name])
+        ok &= torch.isfinite(new[name]).flatten(1).all(1)
+    commit = ok & alive
+    for name in NAMES:
+        P[name].copy_(torch.where(commit.view(-1, *[1] * (P[name].dim() - 1)), new[name], P[name]))
+    return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "clipped": clipped,
+            "ok": ok}
+
+
+@contextlib.contextmanager
+def fast_steps(threads: int | None = None) -> Iterator[None]:
+    r"""Within the block, `batched.run_batched` takes its updates from this module.
+
+    `run_batched` has no step argument, so its module's `train_step` is swapped and restored
+    (not thread-safe; one trainer at a time), as `pascanu2013.fused.fused_steps` does. One
+    thread pool serves every update of the block.
+
+    Args:
+        threads: see `train_step` (default `torch.get_num_threads()` on entry).
+
+    Raises:
+        ValueError: if `threads` < 1.
+    """
+    threads = torch.get_num_threads() if threads is None else threads
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    old = batched.train_step
+    with ThreadPoolExecutor(threads, thread_name_prefix="fastcpu") as pool:
+        batched.train_step = functools.partial(train_step, threads=threads, pool=pool)
+        try:
+            yield
+        finally:
+            batched.train_step = old
+
+
+def run_fast(configs: list[TrainConfig], device: torch.device | str = "cpu", *, threads: int | None = None,
+             **kwargs: Any) -> list[TrainResult]:
+    r"""`batched.run_batched` with every update from `train_step`.
+
+    Args:
+        configs: the runs (see `batched.check_batchable`).
+        device: where to train.
+        threads: see `train_step`.
+        **kwargs: `checkpoint`, `checkpoint_every`, `progress`, `on_finish`, `callback` of
+            `run_batched`.
+
+    Returns:
+        One `TrainResult` per config, in order.
+    """
+    with fast_steps(threads):
+        return batched.run_batched(configs, device, **kwargs)
+
+
+__all__ = ["fast_steps", "run_fast", "step", "train_step"]

@@ -1,0 +1,231 @@
+"""Tests for notes_code.common.fastcpu: the batched Fig. 7 update in fewer, larger operations.
+
+The reference is `pascanu2013.batched.train_step` (itself checked against autograd and against
+single runs of `train.run`): the same update, with float64 results equal to 1e-10 and float32
+results within the tolerance stated in `TOL`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from notes_code.common import fastcpu
+from notes_code.pascanu2013 import batched
+from notes_code.pascanu2013.tasks import TASKS, make_batch
+from notes_code.pascanu2013.train import TrainConfig, generator, make_model
+
+BASE = TrainConfig(n_hidden=6, min_length=10, max_length=12, batch_size=4, lr=0.1, max_updates=12,
+                   eval_every=4, eval_size=24, screen_size=8, eval_chunk=8, dtype="float64",
+                   length_seed=7, success_error=0.7)
+INITS = ("sigmoid", "basic_tanh", "smart_tanh")
+METHODS = ("MSGD", "MSGD-C", "MSGD-CR")
+# float32: the two engines round differently (the tanh map is folded into the weights), so
+# after one update the weights agree to a small fraction of the update itself
+TOL = {"float64": {"rtol": 1e-10, "atol": 1e-12}, "float32": {"rtol": 1e-4, "atol": 1e-6}}
+
+
+def _inputs(task: str = "torder", dtype: str = "float64", T: int = 12, B: int = 5, **kw):
+    """Nine runs: every init with every method (alpha = 4 for MSGD-CR), one batch each."""
+    cfgs = [dataclasses.replace(BASE, task=task, init=i, method=m, seed=3 * a + b, dtype=dtype, **kw)
+            for a, i in enumerate(INITS) for b, m in enumerate(METHODS)]
+    models = [make_model(c) for c in cfgs]
+    P = {n: torch.stack([getattr(m, n).detach().clone() for m in models]) for n in batched.NAMES}
+    kind = getattr(torch, dtype)
+    bs = [make_batch(task, B, T, generator(k, "x"), kind) for k in range(len(cfgs))]
+    U, Y = torch.stack([b.u for b in bs], 1), torch.stack([b.target for b in bs])
+    return cfgs, P, U, Y
+
+
+def _both(cfgs, P, U, Y, alive=None, threads: int = 2, **co_edit):
+    """Run the reference and the fast update on copies; return (before, ref, fast) states."""
+    dtype = P["W_rec"].dtype
+    co = batched.coefficients(cfgs, torch.device("cpu"), dtype)
+    co.update(co_edit)
+    alive = torch.ones(len(cfgs), dtype=torch.bool) if alive is None else alive
+    Pr, Pf = ({k: v.clone() for k, v in P.items()} for _ in range(2))
+    ref = batched.train_step(Pr, co, U, Y, alive)
+    fast = fastcpu.train_step(Pf, co, U, Y, alive, threads=threads)
+    return (P, Pr, ref), (Pf, fast)
+
+
+def _assert_equal(P, Pr, ref, Pf, fast, tol) -> None:
+    for key in ("fell_back", "clipped", "ok"):
+        assert torch.equal(fast[key], ref[key]), key
+    for key in ("loss", "omega", "norm"):
+        assert fast[key].dtype == ref[key].dtype, key
+        torch.testing.assert_close(fast[key], ref[key], **tol, equal_nan=True)
+    for name in batched.NAMES:
+        moved = (Pr[name] - P[name]).abs().max()
+        torch.testing.assert_close(Pf[name], Pr[name], rtol=0, atol=tol["atol"] + tol["rtol"] * float(moved),
+                                   msg=lambda m, name=name: f"{name}: {m}")
+
+
+@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
+@pytest.mark.parametrize("task", ["torder", "torder3", "perm"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_step_matches_reference(task: str, dtype: str, threads: int) -> None:
+    """Fig. 7 protocol, §4.1.1 with §3.2-3.3: one update of nine runs (sigmoid, basic tanh and
+    smart tanh, each with MSGD, MSGD-C and MSGD-CR) equals the reference batched update: loss,
+    Omega, gradient norm, clipping and fallback flags, and every new weight (float64 to 1e-10;
+    float32 to 1e-4 of the update), for every last-step softmax task and any thread split."""
+    cfgs, P, U, Y = _inputs(task, dtype)
+    (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U, Y, threads=threads)
+    assert ref["clipped"].any() or ref["norm"].max() < 1  # the update did something to check
+    assert not torch.equal(Pr["W_rec"], P0["W_rec"])
+    _assert_equal(P0, Pr, ref, Pf, fast, TOL[dtype])
+
+
+@pytest.mark.parametrize("T", [1, 2, 3])
+def test_shortest_sequences(T: int) -> None:
+    """Eq. (2) with T = 1, 2, 3 (the first steps of a temporal-order batch): the first and last
+    steps of BPTT and Omega's first pair (k = 0,
+    delta_1 dx_1/dx_0 at x_0 = 0) coincide or touch; still equal to the reference."""
+    cfgs, P, U, Y = _inputs(T=10)
+    (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U[:T].contiguous(), Y)
+    _assert_equal(P0, Pr, ref, Pf, fast, TOL["float64"])
+
+
+def test_omega_changes_only_msgd_cr() -> None:
+    """§3.3: Omega's gradient enters W_rec of MSGD-CR runs only: with alpha = 0 everywhere the
+    MSGD-CR runs update like MSGD-C; with alpha = 4 they differ (and match the reference)."""
+    cfgs, P, U, Y = _inputs()
+    co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
+    off = {k: v.clone() for k, v in P.items()}
+    alive = torch.ones(9, dtype=torch.bool)
+    fastcpu.train_step(off, {**co, "alpha": torch.zeros_like(co["alpha"])}, U, Y, alive)
+    on = {k: v.clone() for k, v in P.items()}
+    out = fastcpu.train_step(on, co, U, Y, torch.ones(9, dtype=torch.bool))
+    cr = [k for k, c in enumerate(cfgs) if c.method == "MSGD-CR"]
+    other = [k for k in range(9) if k not in cr]
+    assert bool((out["omega"][cr] > 0).all())
+    assert torch.equal(on["W_rec"][other], off["W_rec"][other])
+    assert (on["W_rec"][cr] - off["W_rec"][cr]).abs().amax((1, 2)).min() > 1e-8
+    for name in ("W_in", "b", "W_out", "b_out"):  # Omega's gradient is taken w.r.t. W_rec only
+        unclipped = [k for k in cr if not out["clipped"][k]]
+        torch.testing.assert_close(on[name][unclipped], off[name][unclipped], rtol=1e-12, atol=1e-14)
+
+
+def test_fallback_divergence_and_dead_runs() -> None:
+    """Released code's guard (§3.2): a clipped run whose norm is above fallback_threshold takes
+    the step 0.02 W_rec, nothing else moves; an MSGD run with lr = inf would write Inf, so it is
+    not updated (ok = False); a run that is not alive is not changed. As the reference."""
+    cfgs, P, U, Y = _inputs()
+    co_fb = torch.full((9,), 1e10, dtype=torch.float64)
+    co_fb[1] = 1e-3  # basic... sigmoid MSGD-C: falls back
+    lr = torch.full((9,), 0.1, dtype=torch.float64)
+    lr[0] = math.inf  # sigmoid MSGD: diverges
+    alive = torch.ones(9, dtype=torch.bool)
+    alive[5] = False  # basic tanh MSGD-CR: frozen
+    (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U, Y, alive=alive, fb_thr=co_fb, lr=lr)
+    assert fast["fell_back"].tolist() == [k == 1 for k in range(9)]
+    assert fast["ok"].tolist() == [k != 0 for k in range(9)]
+    for name in batched.NAMES:
+        for k in (0, 5):
+            assert torch.equal(Pf[name][k], P0[name][k]), (name, k)
+        if name != "W_rec":
+            assert torch.equal(Pf[name][1], P0[name][1])
+    torch.testing.assert_close(Pf["W_rec"][1], P0["W_rec"][1] * (1 - 0.1 * 0.02), rtol=1e-14, atol=0)
+    _assert_equal(P0, Pr, ref, Pf, fast, TOL["float64"])
+
+
+def test_float32_overflowing_gradient_falls_back_without_nan() -> None:
+    """Released code's guard in float32: output gradients near 1e30 have a float64 norm > 1e20
+    (finite), so clipped runs fall back (MSGD-CR too: its norm is NaN through Omega); Omega is NaN
+    at this scale and must not leak into runs with alpha = 0; no weight becomes NaN or Inf."""
+    cfgs, P, U, Y = _inputs(dtype="float32")
+    P["W_out"].mul_(1e30)
+    (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U, Y)
+    no_omega = torch.tensor([c.method != "MSGD-CR" for c in cfgs])
+    assert bool(torch.isfinite(fast["norm"][no_omega]).all()) and float(fast["norm"][no_omega].min()) > 1e20
+    clipped_methods = torch.tensor([c.method != "MSGD" for c in cfgs])
+    assert torch.equal(fast["fell_back"], clipped_methods)
+    for name in batched.NAMES:
+        assert bool(torch.isfinite(Pf[name]).all()), name
+    assert torch.equal(fast["ok"], ref["ok"])
+
+
+def test_threads_and_bad_input() -> None:
+    """Engine plumbing: more threads than runs is fine (K = 1, 4 threads), torch's own thread
+    count is restored after an update, and threads < 1 is a clear error."""
+    cfgs, P, U, Y = _inputs()
+    one = {k: v[:1].clone() for k, v in P.items()}
+    co = batched.coefficients(cfgs[:1], torch.device("cpu"), torch.float64)
+    before = torch.get_num_threads()
+    fastcpu.train_step(one, co, U[:, :1], Y[:1], torch.ones(1, dtype=torch.bool), threads=4)
+    assert torch.get_num_threads() == before
+    ref = {k: v[:1].clone() for k, v in P.items()}
+    batched.train_step(ref, co, U[:, :1], Y[:1], torch.ones(1, dtype=torch.bool))
+    for name in batched.NAMES:
+        torch.testing.assert_close(one[name], ref[name], rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="threads must be >= 1, got 0"):
+        fastcpu.train_step(one, co, U[:, :1], Y[:1], torch.ones(1, dtype=torch.bool), threads=0)
+    with pytest.raises(ValueError, match="threads must be >= 1, got -1"), fastcpu.fast_steps(-1):
+        pass
+
+
+def test_workspace_reuse_across_shapes() -> None:
+    """Scratch buffers kept between updates (as run_batched does) must not carry state: a
+    longer, then a shorter sequence, then fewer runs, each equal to a fresh update."""
+    ws: dict = {}
+    for T, K in ((12, 9), (5, 9), (7, 4)):
+        cfgs, P, U, Y = _inputs()
+        cfgs, U, Y = cfgs[:K], U[:T, :K].contiguous(), Y[:K]
+        P = {k: v[:K] for k, v in P.items()}
+        co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
+        a, b = ({k: v.clone() for k, v in P.items()} for _ in range(2))
+        alive = torch.ones(K, dtype=torch.bool)
+        fastcpu.train_step(a, co, U, Y, alive, workspace=ws, threads=2)
+        fastcpu.train_step(b, co, U, Y, alive)
+        for name in batched.NAMES:
+            assert torch.equal(a[name], b[name]), (T, K, name)
+
+
+MIX_BASE = dataclasses.replace(BASE, n_hidden=4)  # the sizes of test_batched.py, where every outcome occurs
+MIX = [
+    dataclasses.replace(MIX_BASE, init="sigmoid", method="MSGD", seed=1),
+    dataclasses.replace(MIX_BASE, init="basic_tanh", method="MSGD-CR", seed=2, max_updates=10),
+    dataclasses.replace(MIX_BASE, init="smart_tanh", method="MSGD-C", seed=3, lr=0.3),
+    dataclasses.replace(MIX_BASE, init="basic_tanh", method="MSGD-C", seed=4, clip=0.1,
+                        fallback_threshold=0.3),
+    dataclasses.replace(MIX_BASE, init="smart_tanh", method="MSGD", seed=5, lr=math.inf),
+]
+
+
+@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
+def test_run_fast_equals_run_batched(tmp_path) -> None:
+    """Fig. 7 protocol end to end: five runs mixing the inits and methods, with an early
+    success, a budget end, a diverging MSGD run, released-code fallbacks and unequal budgets,
+    trained by run_fast (interrupted once and resumed from its checkpoint) end as run_batched
+    ends them: same outcomes, update counts, errors and history, weights to 1e-9."""
+    ref = batched.run_batched(MIX)
+    ckpt = tmp_path / "fast.pt"
+
+    def stop(step: int) -> None:
+        if step == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fastcpu.run_fast(MIX, checkpoint=ckpt, checkpoint_every=3, callback=stop, threads=2)
+    assert batched.train_step is not fastcpu.train_step  # the swap was undone
+    fast = fastcpu.run_fast(MIX, checkpoint=ckpt, checkpoint_every=3, threads=2)
+    assert {r.outcome for r in ref} == {"success", "fail", "diverged"} and ref[3].n_fallback > 0
+    for r, f in zip(ref, fast, strict=True):
+        assert (f.outcome, f.updates, f.final_error, f.n_fallback, f.n_clipped) == (
+            r.outcome, r.updates, r.final_error, r.n_fallback, r.n_clipped)
+        assert len(f.history) == len(r.history)
+        for hf, hr in zip(f.history, r.history, strict=True):
+            assert hf == pytest.approx(hr, rel=1e-9, abs=1e-12)
+        for name, p in r.params.items():
+            torch.testing.assert_close(f.params[name], p, rtol=1e-9, atol=1e-12)
+
+
+def test_every_batched_task_is_covered() -> None:
+    """The engine supports what the batched trainer supports: every last-step softmax task is in
+    test_step_matches_reference."""
+    covered = {"torder", "torder3", "perm"}
+    assert {k for k, t in TASKS.items() if t.head == "last_softmax"} == covered
