@@ -33,6 +33,7 @@ CORE_MODULES: dict[str, tuple[str, ...]] = {
     "pascanu2013": ("clipping", "regularizer", "regularized_training", "bptt", "jacobians",
                     "activations", "init", "tasks", "train", "batched", "dynamics"),
     "hochreiter1997": ("lstm", "gradient_flow"),
+    "common": ("fastcpu",),
 }
 THRESHOLD = 0.90  # minimum share of non-equivalent mutants killed by a module's own tests
 RECORD_NAME = "mutation.json"
