@@ -23,15 +23,24 @@ $$z_{t+1} = C\mathbf x_{t+1} = [\,s_t \;|\; \mathbf u_{t+1}\,]
   $\Omega$-corrected states): one product per step for both.
 
 $\Omega$, its coefficients $c_t$, the per-run norm, Algorithm 1 with the released code's
-fallback and the guarded SGD step are the reference's own code
-(`pascanu2013.batched`); only the arithmetic of the passes over $T$ is reorganised, so float64
-results agree with the reference to rounding (`tests/common/test_fastcpu.py`).
+fallback and the guarded SGD step are computed as in the reference (`_apply` repeats the last
+lines of `pascanu2013.batched.train_step`; editing that module would void its recorded mutation
+score, so the two become one function when the batched engine moves to `notes_code/common/`).
+Only the arithmetic of the passes over $T$ is reorganised, so float64 results agree with the
+reference to rounding (`tests/common/test_fastcpu.py`).
 
-Why not `torch.compile` or a C++ extension: measured on the 2-core machine (see `make bench`
-and the module's closing note in issue #14), the three products per step already run at about
-70% of the machine's sgemm rate inside MKL's batched kernels; what remained was the number
-of element-wise passes and their Python dispatch, which the rewrite removes without a
-compiler in the loop (no compile time, no recompilation when $T$ or $K$ changes).
+**Threads.** The runs are split into one group per thread, each group updated with torch's
+intra-op parallelism off (`train_step`): the runs share nothing, so no thread waits for the
+other inside an update, where torch's default splits every small operation over both cores
+and joins them a few thousand times per update.
+
+**Why this and not a compiler** (measured on the 2-core machine, issue #14): `torch.compile`
+of the whole update unrolls the loop over $T$; at $T = 50$ inductor had not finished compiling
+after 15 minutes (about 4 CPU-minutes under load), and every new $T$ (variable-length training
+draws one per batch) or $K$ (runs finishing) would compile again. Compiling only the per-step
+bodies leaves nothing to fuse: each step is already one product followed by one or two
+element-wise passes. A C++ extension could fuse those passes, but the three products, which
+MKL runs at 60-75% of the machine's sgemm rate, are most of the time.
 """
 
 from __future__ import annotations
