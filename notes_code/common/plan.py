@@ -210,7 +210,8 @@ def measure_rate(step: StepFn, configs: Sequence[TrainConfig], *, engine: str = 
 
 
 def gpu_benchmark(paths: Sequence[Path] | None = None) -> tuple[dict[int, float], str]:
-    r"""Run-updates per second per length from a recorded GPU benchmark (`bench_fused.py`'s file).
+    r"""Run-updates per second per length from a recorded GPU benchmark (`bench_fused.py`'s file, or
+    `scripts/gpu_run.py`'s manifest `gpu_run.json`, which holds it under `"bench"`).
 
     Args:
         paths: files to try (default: `docs/data/**/*gpu*.json` and `*fused*.json`).
@@ -223,6 +224,7 @@ def gpu_benchmark(paths: Sequence[Path] | None = None) -> tuple[dict[int, float]
     for path in paths:
         try:
             res = json.loads(Path(path).read_text(encoding="utf-8"))
+            res = res.get("bench", res)  # scripts/gpu_run.py's manifest holds the benchmark as "bench"
             if not str(res.get("device", "")).startswith("cuda") or res.get("interpreted"):
                 continue
             K = int(res["K"])

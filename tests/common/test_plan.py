@@ -109,6 +109,12 @@ def test_gpu_benchmark_file(tmp_path) -> None:
     assert rates == pytest.approx({50: 360_000.0, 200: 90_000.0}) and "H200" in source
     assert pl.gpu_rate(rates, 100) == pytest.approx(180_000.0)
     assert pl.gpu_benchmark([cpu, tmp_path / "missing.json"])[0] == {}
+    manifest = tmp_path / "gpu_run.json"  # scripts/gpu_run.py keeps the benchmark under "bench"
+    manifest.write_text(json.dumps({"sessions": [], "bench": res}))
+    assert pl.gpu_benchmark([manifest])[0] == pytest.approx(rates)
+    interpreted = tmp_path / "toy_gpu.json"
+    interpreted.write_text(json.dumps({**res, "interpreted": True}))
+    assert pl.gpu_benchmark([interpreted])[0] == {}
 
 
 def test_cli_plan(monkeypatch, capsys) -> None:
