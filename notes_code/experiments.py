@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "restate":
         try:
             data = restate(grid, args.out, reason=args.reason)
-        except ResultsError as exc:
+        except (ResultsError, LockedError) as exc:
             print(exc, file=sys.stderr)
             return 2
         print(f"{args.out or default_path(grid.name)}: config hash {data['config_hash']}")

@@ -388,8 +388,16 @@ def restate(grid: Grid, path: Path | None = None, *, reason: str,
 
     Raises:
         ResultsError: a missing or invalid file, or one whose cells the new definition changes.
+        LockedError: a runner is writing the file (`<path>.lock`).
     """
     path = Path(path) if path is not None else default_path(grid.name)
+    if not path.exists():
+        raise ResultsError(f"{path}: no results file to restate")
+    with results_lock(path):
+        return _restate(grid, path, reason, now)
+
+
+def _restate(grid: Grid, path: Path, reason: str, now: Callable[[], str] | None) -> dict[str, Any]:
     data = load_results(path)
     if data is None:
         raise ResultsError(f"{path}: no results file to restate")

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from notes_code import experiments as cli
-from notes_code.common.runguard import LockedError, UsageError, check_run_args
+from notes_code.common.runguard import LockedError, UsageError, check_run_args, results_lock
 from notes_code.pascanu2013 import experiments as ex
 from notes_code.pascanu2013.batched import run_batched
 from notes_code.pascanu2013.criteria import TANH, Cells, Criterion, evaluate, verdicts
@@ -435,6 +435,9 @@ def test_restate_keeps_cells_and_refuses_new_cells(tmp_path) -> None:
     before = out.read_bytes()
     with pytest.raises(ResultsError, match="retrain"):
         ex.restate(TINY.with_budget(30), out, reason="test")
+    assert out.read_bytes() == before
+    with results_lock(out), pytest.raises(LockedError):  # a runner is writing the file
+        ex.restate(dataclasses.replace(TINY, deviations=("other",)), out, reason="test")
     assert out.read_bytes() == before
 
 
