@@ -97,6 +97,16 @@ def test_interrupted_driver_cancels_and_resumes(ray_local, local_ref, tmp_path) 
     assert _cells(_run(tmp_path, engine=cluster.ray_engine())) == local_ref
 
 
+@pytest.mark.slow
+def test_cli_engine_ray(ray_local, local_ref, tmp_path, monkeypatch, capsys) -> None:
+    """`run GRID --engine ray` through the command line: exit 0, the local engine's cells."""
+    monkeypatch.setitem(GRIDS, "tiny", TINY)
+    out = tmp_path / "tiny.json"
+    args = ["run", "tiny", "--engine", "ray", "--threads", "1", "--out", str(out), "--no-progress"]
+    assert cli.main(args) == 0
+    assert _cells(load_results(out)) == local_ref and "| T=10 | T=12 |" in capsys.readouterr().out
+
+
 def test_missing_ray_gives_install_hint(monkeypatch, tmp_path, capsys) -> None:
     """Without Ray, `--engine ray` stops before anything runs with the extra's install command and
     exit status 2; the local engine does not import Ray."""
