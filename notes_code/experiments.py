@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.budget is not None and args.budget < 1:
             raise UsageError(f"budget must be at least 1 update per run, got {args.budget}")
         check_run_args(budget=args.budget or grid.budget, device=args.device, workers=args.workers,
-                       threads=args.threads, out=args.out)
+                       threads=args.threads, out=args.out, device_here=args.engine != "ray")
         if args.engine != "ray" and args.address:
             raise UsageError("--address needs --engine ray")
         if args.engine == "ray" and args.workers != 1:
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         data = run_grid(grid, device=args.device, out=args.out, force=args.force,
                         progress=not args.no_progress, workers=args.workers, threads=args.threads,
                         engine=engine)
-    except (ResultsError, LockedError, UsageError) as exc:
+    except (ResultsError, LockedError, UsageError, ClusterUnavailable) as exc:
         print(exc, file=sys.stderr)
         return 2
     except GroupsFailed as exc:

@@ -20,6 +20,8 @@ Who writes what:
   its length; `run_grid` logs it, records every other group and then raises `GroupsFailed`
   naming the failed lengths. Running the same command again trains only what is missing.
 * **Ctrl-C** in the driver cancels the pending tasks (their checkpoints stay) and re-raises.
+* **The device** is the workers': with `--device cuda` the driver needs no GPU (its CUDA check
+  is skipped, and the provenance says the device was the workers').
 
 Ray is an optional extra (`pip install -e '.[cluster]'`) and is imported only here, inside
 `require_ray`, so the local engine never needs it. Every node must have the project installed
@@ -43,7 +45,8 @@ Engine = Callable[[Plans, str, Path, int], Iterator[Outcome]]
 
 
 class ClusterUnavailable(RuntimeError):
-    r"""Ray is not installed (the message says how to install the extra)."""
+    r"""Ray is not installed (the message says how to install the extra), or the cluster cannot be
+    reached."""
 
 
 def require_ray() -> ModuleType:
@@ -102,7 +105,11 @@ def ray_engine(address: str | None = None, *, train: Callable[..., list[TrainRes
         ray = require_ray()
         started = not ray.is_initialized()
         if started:
-            ray.init(address=address, **(init_kwargs or {}))
+            try:
+                ray.init(address=address, **(init_kwargs or {}))
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise ClusterUnavailable(f"could not start or reach Ray at {address or 'a local instance'}: "
+                                         f"{exc}") from None
         gpus = 1 if device.startswith("cuda") else 0
         task = ray.remote(train_group).options(num_cpus=threads, num_gpus=gpus, max_retries=0)
         refs = {task.remote(cfgs, device, str(Path(checkpoint_dir) / f"L{L}.pt"), threads, train): L

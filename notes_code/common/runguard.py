@@ -40,11 +40,13 @@ class LockedError(RuntimeError):
     r"""Another runner holds the results file's lock."""
 
 
-def check_device(device: str) -> None:
+def check_device(device: str, *, here: bool = True) -> None:
     r"""Raise `UsageError` unless `device` names a usable torch training device.
 
     Args:
         device: `"cpu"`, `"cuda"` or `"cuda:<index>"`.
+        here: the device must exist in this process (`False` for a Ray driver, whose tasks
+            run on other machines: only the name is checked).
     """
     try:
         dev = torch.device(device)
@@ -52,7 +54,7 @@ def check_device(device: str) -> None:
         raise UsageError(f"unknown device {device!r} (use cpu, cuda or cuda:<index>): {exc}") from None
     if dev.type not in ("cpu", "cuda"):
         raise UsageError(f"unknown device {device!r}: the runner trains on cpu or cuda, not {dev.type}")
-    if dev.type == "cuda":
+    if dev.type == "cuda" and here:
         if not torch.cuda.is_available():
             raise UsageError(f"device {device!r}: CUDA is not available here (torch {torch.__version__}"
                              f"{', built without CUDA' if torch.version.cuda is None else ', no GPU found'})")
@@ -61,7 +63,7 @@ def check_device(device: str) -> None:
 
 
 def check_run_args(*, budget: int, device: str, workers: int = 1, threads: int | None = None,
-                   out: Path | None = None) -> None:
+                   out: Path | None = None, device_here: bool = True) -> None:
     r"""Check a grid run's arguments before anything runs.
 
     Args:
@@ -70,6 +72,7 @@ def check_run_args(*, budget: int, device: str, workers: int = 1, threads: int |
         workers: parallel processes (must be $\ge 1$).
         threads: torch threads per process (`None`: unchanged; else $\ge 1$).
         out: the results file (must not be a directory).
+        device_here: whether the device must exist in this process (see `check_device`).
 
     Raises:
         UsageError: naming the first bad argument.
@@ -83,7 +86,7 @@ def check_run_args(*, budget: int, device: str, workers: int = 1, threads: int |
     if out is not None and Path(out).is_dir():
         raise UsageError(f"--out {out} is a directory; give the results file's path "
                          f"(e.g. {Path(out) / 'grid.json'})")
-    check_device(device)
+    check_device(device, here=device_here)
 
 
 def holder_path(out: Path) -> Path:

@@ -277,7 +277,8 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
         GroupsFailed: some groups failed under `engine` (the others are recorded).
     """
     out = Path(out) if out is not None else default_path(grid.name)
-    check_run_args(budget=grid.budget, device=device, workers=workers, threads=threads, out=out)
+    check_run_args(budget=grid.budget, device=device, workers=workers, threads=threads, out=out,
+                   device_here=engine is None)
     with results_lock(out):
         return _run_grid(grid, device, out, force, progress, workers, threads, checkpoint_dir, train,
                          log, engine)
@@ -311,7 +312,12 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
         return data
     if threads:
         torch.set_num_threads(threads)
-    session = {**provenance(device), "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    if engine is not None and device.startswith("cuda") and not torch.cuda.is_available():
+        name = getattr(engine, "name", "engine")
+        here = {**provenance("cpu"), "device": f"{device} (on the {name} workers)"}
+    else:
+        here = provenance(device)
+    session = {**here, "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if workers > 1:
         session.update(workers=workers, threads=threads or 1)
     if engine is not None:

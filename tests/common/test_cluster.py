@@ -13,6 +13,7 @@ import torch
 
 from notes_code import experiments as cli
 from notes_code.common import cluster
+from notes_code.common.runguard import UsageError
 from notes_code.pascanu2013 import experiments as ex
 from notes_code.pascanu2013.batched import run_batched
 from notes_code.pascanu2013.experiments import GRIDS, Grid, GroupsFailed, load_results, run_grid
@@ -190,6 +191,43 @@ def test_task_resources_and_lifecycle(monkeypatch, tmp_path) -> None:
     assert fake.inits == [{"address": "ray://head:10001"}] and fake.shutdowns == 1
     list(cluster.ray_engine(train=train)(plans, "cpu", tmp_path, 1))  # uses the running instance
     assert fake.options[-1]["num_gpus"] == 0 and fake.shutdowns == 2
+
+
+def test_unreachable_cluster_is_a_clear_error(monkeypatch, tmp_path, capsys) -> None:
+    """A cluster that cannot be reached is reported with its address (exit status 2), not a traceback."""
+    fake = _FakeRay()
+
+    def init(**kw):
+        raise ConnectionError("no GCS at 10.9.9.9:6379")
+
+    fake.init = init
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    monkeypatch.setitem(GRIDS, "tiny", TINY)
+    with pytest.raises(cluster.ClusterUnavailable, match="10.9.9.9:6379"):
+        list(cluster.ray_engine("10.9.9.9:6379")({}, "cpu", tmp_path, 1))
+    out = tmp_path / "tiny.json"
+    argv = ["run", "tiny", "--engine", "ray", "--address", "10.9.9.9:6379", "--out", str(out),
+            "--no-progress"]
+    assert cli.main(argv) == 2
+    assert "could not start or reach Ray at 10.9.9.9:6379" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cuda_on_the_workers_needs_no_gpu_on_the_driver(monkeypatch, tmp_path) -> None:
+    """With an engine, `cuda` is the workers' device: a driver without CUDA accepts it and records the
+    device as the workers' (without an engine it is a usage error)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+    def engine(plans, device, ckdir, threads):
+        assert device == "cuda"
+        for L, cfgs in plans.items():
+            yield L, run_batched(cfgs, "cpu")  # stands in for a GPU worker
+
+    engine.name = "ray"
+    data = _run(tmp_path, engine=engine, device="cuda")
+    assert {c["device"] for c in data["cells"].values()} == {"cuda (on the ray workers)"}
+    with pytest.raises(UsageError, match="CUDA is not available"):
+        _run(tmp_path, device="cuda")
 
 
 def test_engine_name_recorded_and_failures_keep_other_groups(tmp_path) -> None:
