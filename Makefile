@@ -40,7 +40,7 @@ help: ## Show the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq "$(TORCH_SPEC)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install -qq -e '.[docs,test,music]'
+	$(PY) -m pip install -qq -e '.[docs,test,music,cluster]'
 	@$(PY) -m pip install -qq -e '.[triton]' || echo "triton not installed: the fused-kernel tests will skip"
 	@touch $(STAMP)
 

@@ -5,8 +5,18 @@ python -m notes_code.experiments list
 python -m notes_code.experiments show <grid> [--out PATH]
 python -m notes_code.experiments run <grid> [--budget N] [--device cpu|cuda] [--out PATH]
                                             [--workers W] [--threads T] [--force] [--no-progress]
+                                            [--engine local|ray] [--address ADDR]
+python -m notes_code.experiments plan <grid> [--workers N] [--budget N] [--threads T]
 python -m notes_code.experiments restate <grid> --reason TEXT [--out PATH]
 ```
+
+`--engine ray` sends each length's batched group to Ray as one task
+(`notes_code.common.cluster`); this process alone writes the results file. `plan` prints the
+grid's size, this machine's training rate measured now at the grid's lengths, and the
+estimated wall time here, on one GPU and on a Ray cluster of N workers
+(`notes_code.common.plan`). Bad arguments (a budget below 1, an unknown device, `cuda`
+without CUDA, workers or threads below 1, `--out` a directory) stop `run` before anything
+runs, with exit status 2; so does a results file another runner holds (`<out>.lock`).
 
 `restate` stores the grid's current definition (description, deviations, criteria) and hash
 in its recorded file without retraining; it refuses when the cells themselves would change.
@@ -27,8 +37,12 @@ import json
 import sys
 from pathlib import Path
 
+from notes_code.common.cluster import ClusterUnavailable, ray_engine, require_ray
+from notes_code.common.runguard import LockedError, UsageError, check_run_args
 from notes_code.pascanu2013.experiments import (
     GRIDS,
+    Grid,
+    GroupsFailed,
     ResultsError,
     default_path,
     load_results,
@@ -61,7 +75,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="replace a corrupted results file or one from another configuration")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--engine", choices=("local", "ray"), default="local",
+                     help="local processes (default) or one Ray task per length")
+    run.add_argument("--address", help="Ray cluster address (with --engine ray; default: a local instance)")
+    pl = sub.add_parser("plan", help="print a grid's size, this machine's measured rate and wall-time "
+                        "estimates")
+    pl.add_argument("grid", choices=sorted(GRIDS))
+    pl.add_argument("--workers", type=int, default=4, help="Ray workers of the cluster estimate (default 4)")
+    pl.add_argument("--budget", type=int, help="updates per run (default: the grid's)")
+    pl.add_argument("--threads", type=int, default=1, help="torch threads while measuring (default 1)")
+    p.set_defaults(subparsers={"run": run, "plan": pl})
     return p
+
+
+def _usage(args: argparse.Namespace, command: str, msg: str) -> int:
+    sub = args.subparsers[command]
+    sub.print_usage(sys.stderr)
+    print(f"{sub.prog}: error: {msg}", file=sys.stderr)
+    return 2
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,9 +102,15 @@ def main(argv: list[str] | None = None) -> int:
         argv: arguments (default `sys.argv[1:]`).
 
     Returns:
-        The exit status: 0, 2 for a bad results file, 130 when interrupted.
+        The exit status: 0; 1 when some groups failed (the others are recorded); 2 for bad
+        arguments, a bad results file, a results file another runner holds or a missing Ray;
+        130 when interrupted.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage errors (2) and --help (0)
+        return exc.code if isinstance(exc.code, int) else 2
     if args.command == "list":
         for name, grid in GRIDS.items():
             n = len(grid.cells())
@@ -99,24 +136,63 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "restate":
         try:
             data = restate(grid, args.out, reason=args.reason)
-        except ResultsError as exc:
+        except (ResultsError, LockedError) as exc:
             print(exc, file=sys.stderr)
             return 2
         print(f"{args.out or default_path(grid.name)}: config hash {data['config_hash']}")
         return 0
+    if args.command == "plan":
+        return _plan(grid, args)
+    try:  # every argument is checked before anything runs or is written
+        if args.budget is not None and args.budget < 1:
+            raise UsageError(f"budget must be at least 1 update per run, got {args.budget}")
+        check_run_args(budget=args.budget or grid.budget, device=args.device, workers=args.workers,
+                       threads=args.threads, out=args.out, device_here=args.engine != "ray")
+        if args.engine != "ray" and args.address:
+            raise UsageError("--address needs --engine ray")
+        if args.engine == "ray" and args.workers != 1:
+            raise UsageError("--workers is for the local engine; Ray places one task per length on the "
+                             "cluster (use --threads for each task's threads)")
+    except UsageError as exc:
+        return _usage(args, "run", str(exc))
+    engine = None
+    if args.engine == "ray":
+        try:
+            require_ray()
+        except ClusterUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        engine = ray_engine(args.address)
     if args.budget is not None:
         grid = grid.with_budget(args.budget)
     try:
         data = run_grid(grid, device=args.device, out=args.out, force=args.force,
-                        progress=not args.no_progress, workers=args.workers, threads=args.threads)
-    except ResultsError as exc:
+                        progress=not args.no_progress, workers=args.workers, threads=args.threads,
+                        engine=engine)
+    except (ResultsError, LockedError, UsageError, ClusterUnavailable) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except GroupsFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are recorded; run the same command again to resume",
               file=sys.stderr)
         return 130
     print(markdown_table(data))
+    return 0
+
+
+def _plan(grid: Grid, args: argparse.Namespace) -> int:
+    from notes_code.common.plan import plan
+
+    for name in ("workers", "threads", "budget"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            return _usage(args, "plan", f"{name} must be at least 1, got {value}")
+    if args.budget is not None:
+        grid = grid.with_budget(args.budget)
+    print("\n".join(plan(grid, workers=args.workers, threads=args.threads).lines()))
     return 0
 
 

@@ -48,6 +48,8 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from notes_code.common.runguard import check_run_args, results_lock
+
 from .batched import run_batched
 from .criteria import markdown, verdicts
 from .grids import GRIDS, Grid
@@ -64,6 +66,20 @@ CELL_FIELDS = ("init", "method", "length", "seed", "outcome", "updates", "final_
 
 class ResultsError(RuntimeError):
     r"""A results file that is unreadable, invalid, or belongs to another grid configuration."""
+
+
+class GroupsFailed(RuntimeError):
+    r"""Some groups (lengths) of a grid failed; every other group's cells are recorded.
+
+    Attributes:
+        failed: the error of each failed length.
+    """
+
+    def __init__(self, grid: str, failed: dict[int, BaseException]) -> None:
+        self.failed = failed
+        what = "; ".join(f"L={L}: {type(e).__name__}: {e}" for L, e in sorted(failed.items()))
+        super().__init__(f"grid {grid}: {len(failed)} group(s) failed ({what}); the other groups' cells "
+                         "are recorded; run the same command again to resume the failed ones")
 
 
 def default_path(grid: str) -> Path:
@@ -116,6 +132,18 @@ def cell_record(result: TrainResult, session: dict[str, Any]) -> dict[str, Any]:
             "config": dataclasses.asdict(c)}
 
 
+def _nonfinite(obj: Any, where: str = "") -> str | None:
+    """The first place in `obj` holding a NaN or an infinity (None if there is none)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return f"{where or 'value'} = {obj}"
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        found = _nonfinite(v, f"{where}[{k}]" if isinstance(k, int) else f"{where}.{k}" if where else k)
+        if found:
+            return found
+    return None
+
+
 def _problem(data: Any) -> str | None:
     """Why `data` is not a valid results file (None if it is)."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
@@ -130,6 +158,9 @@ def _problem(data: Any) -> str | None:
                 raise ValueError
         except (TypeError, ValueError, KeyError):
             return f"cell {key} does not match its config or lacks fields"
+        bad = _nonfinite(cell)
+        if bad:
+            return f"cell {key} has a non-finite value: {bad}"
     return None
 
 
@@ -216,7 +247,8 @@ def _resume_configs(ckpt: Path, todo: list[TrainConfig], group: list[TrainConfig
 def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force: bool = False,
              progress: bool = True, workers: int = 1, threads: int | None = None,
              checkpoint_dir: Path | None = None, train: Callable[..., list[TrainResult]] = run_batched,
-             log: Callable[[str], None] = tqdm.write) -> dict[str, Any]:
+             log: Callable[[str], None] = tqdm.write,
+             engine: Callable[..., Any] | None = None) -> dict[str, Any]:
     r"""Train the grid's missing cells (one batched model per length) and record them.
 
     Args:
@@ -231,14 +263,30 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
         checkpoint_dir: per-length checkpoints (default `reports/checkpoints`).
         train: the batched trainer (tests inject a counting one).
         log: where progress lines go.
+        engine: runs the groups elsewhere instead (`notes_code.common.cluster.ray_engine`):
+            `engine(plans, device, checkpoint_dir, threads)` yields `(length, results or
+            exception)` as groups finish; this process alone records them.
 
     Returns:
         The results data, as written.
 
     Raises:
+        UsageError: a budget, device, workers, threads or `out` that cannot work (nothing runs).
+        LockedError: another runner is writing `out` (`<out>.lock`).
         ResultsError: for a corrupted or foreign results file without `force`.
+        GroupsFailed: some groups failed under `engine` (the others are recorded).
     """
     out = Path(out) if out is not None else default_path(grid.name)
+    check_run_args(budget=grid.budget, device=device, workers=workers, threads=threads, out=out,
+                   device_here=engine is None)
+    with results_lock(out):
+        return _run_grid(grid, device, out, force, progress, workers, threads, checkpoint_dir, train,
+                         log, engine)
+
+
+def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, workers: int,
+              threads: int | None, checkpoint_dir: Path | None, train: Callable[..., list[TrainResult]],
+              log: Callable[[str], None], engine: Callable[..., Any] | None) -> dict[str, Any]:
     try:
         old = load_results(out)
     except ResultsError:
@@ -264,9 +312,16 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
         return data
     if threads:
         torch.set_num_threads(threads)
-    session = {**provenance(device), "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    if engine is not None and device.startswith("cuda") and not torch.cuda.is_available():
+        name = getattr(engine, "name", "engine")
+        here = {**provenance("cpu"), "device": f"{device} (on the {name} workers)"}
+    else:
+        here = provenance(device)
+    session = {**here, "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if workers > 1:
         session.update(workers=workers, threads=threads or 1)
+    if engine is not None:
+        session.update(engine=getattr(engine, "name", "custom"), threads=threads or 1)
     sessions = data["provenance"]["sessions"] = [*data["provenance"]["sessions"], session]
     start = time.perf_counter()
 
@@ -284,7 +339,19 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
 
     ckdir = Path(checkpoint_dir) if checkpoint_dir is not None else CHECKPOINT_DIR / grid.name
     plans = {L: _resume_configs(ckdir / f"L{L}.pt", cfgs, grid.groups()[L]) for L, cfgs in todo.items()}
-    if workers > 1:
+    if engine is not None:
+        failed = {}
+        for L, res in engine(plans, device, ckdir, threads or 1):
+            if isinstance(res, BaseException):
+                failed[L] = res
+                log(f"length {L}: failed: {type(res).__name__}: {res}")
+                continue
+            for r in res:
+                record(r)
+            (ckdir / f"L{L}.pt").unlink(missing_ok=True)
+        if failed:
+            raise GroupsFailed(grid.name, failed)
+    elif workers > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             futures = {L: pool.submit(_worker, cfgs, device, ckdir / f"L{L}.pt", threads or 1)
                        for L, cfgs in plans.items()}
@@ -327,8 +394,16 @@ def restate(grid: Grid, path: Path | None = None, *, reason: str,
 
     Raises:
         ResultsError: a missing or invalid file, or one whose cells the new definition changes.
+        LockedError: a runner is writing the file (`<path>.lock`).
     """
     path = Path(path) if path is not None else default_path(grid.name)
+    if not path.exists():
+        raise ResultsError(f"{path}: no results file to restate")
+    with results_lock(path):
+        return _restate(grid, path, reason, now)
+
+
+def _restate(grid: Grid, path: Path, reason: str, now: Callable[[], str] | None) -> dict[str, Any]:
     data = load_results(path)
     if data is None:
         raise ResultsError(f"{path}: no results file to restate")
@@ -415,6 +490,6 @@ def markdown_table(data: dict[str, Any], labels: tuple[str, str] = ("init", "met
     return "\n".join(lines)
 
 
-__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "ResultsError", "cell_record", "claim_report",
-           "default_path", "load_results", "markdown_table", "provenance", "read_checked", "restate",
-           "run_grid", "success_table", "write_results"]
+__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "GroupsFailed", "ResultsError", "cell_record",
+           "claim_report", "default_path", "load_results", "markdown_table", "provenance", "read_checked",
+           "restate", "run_grid", "success_table", "write_results"]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import pytest
 import torch
 
 from notes_code import experiments as cli
+from notes_code.common.runguard import LockedError, UsageError, check_run_args, results_lock
 from notes_code.pascanu2013 import experiments as ex
 from notes_code.pascanu2013.batched import run_batched
 from notes_code.pascanu2013.criteria import TANH, Cells, Criterion, evaluate, verdicts
@@ -431,6 +436,9 @@ def test_restate_keeps_cells_and_refuses_new_cells(tmp_path) -> None:
     with pytest.raises(ResultsError, match="retrain"):
         ex.restate(TINY.with_budget(30), out, reason="test")
     assert out.read_bytes() == before
+    with results_lock(out), pytest.raises(LockedError):  # a runner is writing the file
+        ex.restate(dataclasses.replace(TINY, deviations=("other",)), out, reason="test")
+    assert out.read_bytes() == before
 
 
 def test_recorded_deviations_name_omega_form_and_alpha_scale() -> None:
@@ -439,3 +447,100 @@ def test_recorded_deviations_name_omega_form_and_alpha_scale() -> None:
     for name in ("ci", "fig7-cpu", "ci-perm", "ci-perm20", "ci-torder3", "fig7"):
         devs = " ".join(GRIDS[name].deviations)
         assert "x-form" in devs and "h_k" in devs and "T times stronger" in devs, name
+
+
+BAD_ARGS = [(["--budget", "0"], "budget must be at least 1"),
+            (["--budget", "-3"], "budget must be at least 1"),
+            (["--device", "gpu0"], "unknown device 'gpu0'"), (["--device", "meta"], "unknown device 'meta'"),
+            (["--workers", "0"], "workers must be at least 1"),
+            (["--threads", "0"], "threads must be at least 1"),
+            (["--address", "10.0.0.1:6379"], "--address needs --engine ray"),
+            (["--engine", "ray", "--workers", "2"], "--workers is for the local engine")]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_ARGS)
+def test_bad_arguments_stop_before_anything_runs(tmp_path, monkeypatch, capsys, args, message) -> None:
+    """Runner: a budget below 1, an unknown device, workers or threads below 1 give the usage line and
+    the reason on stderr and exit status 2, before the runner is called or anything is written."""
+    monkeypatch.setitem(GRIDS, "tiny", TINY)
+    monkeypatch.setattr(cli, "run_grid", lambda *a, **kw: pytest.fail("the runner was called"))
+    out = tmp_path / "tiny.json"
+    assert cli.main(["run", "tiny", "--out", str(out), "--no-progress", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m notes_code.experiments run") and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cuda_without_cuda_and_out_directory(tmp_path, monkeypatch, capsys) -> None:
+    """Runner: `cuda` where torch sees no GPU, and `--out` naming a directory, are usage errors (exit 2,
+    nothing written); the library's run_grid refuses them too (UsageError), before any training."""
+    monkeypatch.setitem(GRIDS, "tiny", TINY)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert cli.main(["run", "tiny", "--out", str(tmp_path / "t.json"), "--device", "cuda"]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert cli.main(["run", "tiny", "--out", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    train, calls = _counting()
+    for kw in ({"device": "cuda"}, {"workers": 0}, {"threads": 0}, {"out": tmp_path}):
+        with pytest.raises(UsageError):
+            _run(tmp_path, train=train, **kw)
+    with pytest.raises(UsageError, match="budget"):
+        check_run_args(budget=0, device="cpu")
+    assert calls == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_nonfinite_cell_is_a_corrupted_file(tmp_path, capsys, monkeypatch, value) -> None:
+    """Results file: a recorded cell holding NaN or an infinity anywhere (here deep in its history) is
+    reported as a corrupted file naming the file and the cell, before any training; the file is not
+    changed."""
+    monkeypatch.setitem(GRIDS, "tiny", TINY)
+    _run(tmp_path)
+    path = tmp_path / "tiny.json"
+    text = path.read_text()
+    data = json.loads(text)
+    key = sorted(data["cells"])[3]
+    row = data["cells"][key]["history"][-1]
+    field = next(k for k, v in row.items() if isinstance(v, float))
+    marker = f'"{field}": {json.dumps(row[field])}'
+    head, sep, tail = text.partition(f'"{key}": {{')
+    assert sep and marker in tail
+    path.write_text(head + sep + tail.replace(marker, f'"{field}": {value}', 1))
+    before = path.read_bytes()
+    train, calls = _counting()
+    with pytest.raises(ResultsError, match=rf"{path}.*cell {key} has a non-finite value: "
+                                           rf"history\[\d+\]\.{field}"):
+        _run(tmp_path, train=train)
+    assert calls == [] and path.read_bytes() == before
+    assert cli.main(["run", "tiny", "--out", str(path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "corrupted results file" in err and key in err and str(path) in err
+    assert path.read_bytes() == before
+
+
+def test_second_runner_is_locked_out(tmp_path, monkeypatch, capsys) -> None:
+    """Results file: while another process holds `<out>.lock`, a runner exits with status 2 and a message
+    naming the holder (pid, host, start time), and writes nothing; after the holder ends, the lock and
+    holder files are gone and the runner works."""
+    monkeypatch.setitem(GRIDS, "tiny", TINY)
+    out = tmp_path / "tiny.json"
+    code = ("import sys, time; from notes_code.common.runguard import results_lock\n"
+            f"with results_lock({str(out)!r}, now='2026-01-02T03:04:05+00:00'):\n"
+            "    print('held', flush=True); sys.stdin.readline()\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ex.ROOT)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert cli.main(["run", "tiny", "--out", str(out), "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert f"pid {holder.pid} on host {socket.gethostname()}, started 2026-01-02T03:04:05+00:00" in err
+        assert f"{out}.lock" in err and not out.exists()
+        train, calls = _counting()
+        with pytest.raises(LockedError, match=f"pid {holder.pid}"):
+            _run(tmp_path, train=train)
+        assert calls == []
+    finally:
+        holder.communicate("\n", timeout=60)
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    assert len(_run(tmp_path)["cells"]) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt", "tiny.json"]
