@@ -109,8 +109,8 @@ bench: $(STAMP) ## Benchmarks: ratios against a baseline measured in the same ru
 bench-full: $(STAMP) ## make bench, plus the time of `make test` on a warm environment (long)
 	NOTES_BENCH_MAKE_TEST=1 $(PY) benchmarks/run_all.py
 
-reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] [DEVICE=cuda] [WORKERS=2]
-	$(PY) -m notes_code.experiments run $(or $(GRID),ci) --device $(or $(DEVICE),cpu) $(if $(BUDGET),--budget $(BUDGET)) $(if $(WORKERS),--workers $(WORKERS) --threads 1)
+reproduce: $(STAMP) ## Train a recorded grid: make reproduce GRID=ci [BUDGET=N] [DEVICE=cuda] [WORKERS=2] [TRAINER=fastcpu]
+	$(PY) -m notes_code.experiments run $(or $(GRID),ci) --device $(or $(DEVICE),cpu) $(if $(TRAINER),--trainer $(TRAINER)) $(if $(BUDGET),--budget $(BUDGET)) $(if $(WORKERS),--workers $(WORKERS) --threads 1)
 
 gpu-run: ## On the GPU machine: fused-kernel tests, benchmark, Fig. 7 into OUT=dir (MINUTES=8)
 	$(PY) scripts/gpu_run.py --minutes $(or $(MINUTES),8) $(if $(OUT),--out $(OUT))

@@ -5,15 +5,17 @@ python -m notes_code.experiments list
 python -m notes_code.experiments show <grid> [--out PATH]
 python -m notes_code.experiments run <grid> [--budget N] [--device cpu|cuda] [--out PATH]
                                             [--workers W] [--threads T] [--force] [--no-progress]
-                                            [--engine local|ray] [--address ADDR]
+                                            [--trainer batched|fastcpu] [--engine local|ray]
+                                            [--address ADDR]
 python -m notes_code.experiments plan <grid> [--workers N] [--budget N] [--threads T]
 python -m notes_code.experiments restate <grid> --reason TEXT [--out PATH]
 ```
 
-`--engine ray` sends each length's batched group to Ray as one task
-(`notes_code.common.cluster`); this process alone writes the results file. `plan` prints the
-grid's size, this machine's training rate measured now at the grid's lengths, and the
-estimated wall time here, on one GPU and on a Ray cluster of N workers
+`--trainer fastcpu` trains with the CPU engine (`notes_code.common.fastcpu`: the same updates
+as the reference batched trainer in fewer operations). `--engine ray` sends each length's
+batched group to Ray as one task (`notes_code.common.cluster`); this process alone writes the
+results file. `plan` prints the grid's size, this machine's training rate measured now at the
+grid's lengths, and the estimated wall time here, on one GPU and on a Ray cluster of N workers
 (`notes_code.common.plan`). Bad arguments (a budget below 1, an unknown device, `cuda`
 without CUDA, workers or threads below 1, `--out` a directory) stop `run` before anything
 runs, with exit status 2; so does a results file another runner holds (`<out>.lock`).
@@ -41,6 +43,7 @@ from notes_code.common.cluster import ClusterUnavailable, ray_engine, require_ra
 from notes_code.common.runguard import LockedError, UsageError, check_run_args
 from notes_code.pascanu2013.experiments import (
     GRIDS,
+    TRAINERS,
     Grid,
     GroupsFailed,
     ResultsError,
@@ -75,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="replace a corrupted results file or one from another configuration")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.add_argument("--trainer", choices=sorted(TRAINERS), default="batched",
+                     help="batched: the reference batched trainer; fastcpu: the CPU engine (same updates, "
+                          "fewer operations, runs split over the threads)")
     run.add_argument("--engine", choices=("local", "ray"), default="local",
                      help="local processes (default) or one Ray task per length")
     run.add_argument("--address", help="Ray cluster address (with --engine ray; default: a local instance)")
@@ -162,13 +168,13 @@ def main(argv: list[str] | None = None) -> int:
         except ClusterUnavailable as exc:
             print(exc, file=sys.stderr)
             return 2
-        engine = ray_engine(args.address)
+        engine = ray_engine(args.address, train=TRAINERS[args.trainer])
     if args.budget is not None:
         grid = grid.with_budget(args.budget)
     try:
         data = run_grid(grid, device=args.device, out=args.out, force=args.force,
                         progress=not args.no_progress, workers=args.workers, threads=args.threads,
-                        engine=engine)
+                        engine=engine, train=TRAINERS[args.trainer])
     except (ResultsError, LockedError, UsageError, ClusterUnavailable) as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -12,8 +12,8 @@ where $\bar L$ is the run-weighted mean length. Both are **upper bounds**: a run
 or diverges stops before its budget, and nobody knows beforehand how many will.
 
 **Rate.** For every engine in `engines` (a mapping `{name: train_step}` with the signature of
-`batched.train_step`; `ENGINES` holds the batched bmm engine, and a second CPU engine is one
-more entry) and every length, `measure_rate` times a short run of that engine's `train_step` on
+`batched.train_step`; `ENGINES` holds the reference batched engine and the CPU engine
+`fastcpu`) and every length, `measure_rate` times a short run of that engine's `train_step` on
 the group itself ($K = R_g$ runs of the grid's configuration, fixed length $L_g$, one fixed
 batch, after one warm-up step), in this command, engine after engine. The rate is
 run-updates per second, $K \cdot \text{steps} / \text{seconds}$. Only `train_step` is timed
@@ -41,6 +41,7 @@ from typing import Any
 
 import torch
 
+from notes_code.common import fastcpu
 from notes_code.pascanu2013 import batched
 from notes_code.pascanu2013.grids import Grid
 from notes_code.pascanu2013.tasks import make_batch
@@ -49,7 +50,7 @@ from notes_code.pascanu2013.train import DTYPES, TrainConfig, generator, make_mo
 ROOT = Path(__file__).resolve().parents[2]
 GPU_PATTERNS = ("docs/data/**/*gpu*.json", "docs/data/**/*fused*.json")
 StepFn = Callable[..., Any]
-ENGINES: dict[str, StepFn] = {"batched": batched.train_step}
+ENGINES: dict[str, StepFn] = {"batched": batched.train_step, "fastcpu": fastcpu.train_step}
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from notes_code.common.fastcpu import run_fast
 from notes_code.common.runguard import check_run_args, results_lock
 
 from .batched import run_batched
@@ -225,9 +226,14 @@ def write_results(path: Path, data: dict[str, Any]) -> None:
             os.unlink(tmp)
 
 
-def _worker(configs: list[TrainConfig], device: str, checkpoint: Path, threads: int) -> list[TrainResult]:
+#: the batched trainers a grid can run on: the reference and the CPU engine (same updates)
+TRAINERS: dict[str, Callable[..., list[TrainResult]]] = {"batched": run_batched, "fastcpu": run_fast}
+
+
+def _worker(configs: list[TrainConfig], device: str, checkpoint: Path, threads: int,
+            train: Callable[..., list[TrainResult]] = run_batched) -> list[TrainResult]:
     torch.set_num_threads(threads)
-    return run_batched(configs, device, checkpoint=checkpoint)
+    return train(configs, device, checkpoint=checkpoint)
 
 
 def _resume_configs(ckpt: Path, todo: list[TrainConfig], group: list[TrainConfig]) -> list[TrainConfig]:
@@ -258,7 +264,7 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
         force: replace a corrupted file, or one from another grid configuration (cells whose
             full config matches are still reused).
         progress: tqdm bars.
-        workers: lengths trained in parallel processes (CPU; needs `train=run_batched`).
+        workers: lengths trained in parallel processes (CPU), the longest lengths first.
         threads: torch threads per process (default: unchanged).
         checkpoint_dir: per-length checkpoints (default `reports/checkpoints`).
         train: the batched trainer (tests inject a counting one).
@@ -322,6 +328,8 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
         session.update(workers=workers, threads=threads or 1)
     if engine is not None:
         session.update(engine=getattr(engine, "name", "custom"), threads=threads or 1)
+    name = getattr(train, "__name__", type(train).__name__)
+    session["trainer"] = f"{getattr(train, '__module__', '?')}.{name}"
     sessions = data["provenance"]["sessions"] = [*data["provenance"]["sessions"], session]
     start = time.perf_counter()
 
@@ -352,10 +360,15 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
         if failed:
             raise GroupsFailed(grid.name, failed)
     elif workers > 1:
+        # longest groups first (cost ~ runs x length), recorded as each finishes: the makespan of
+        # lengths 50-200 on two workers is then that of the best split, and an interruption
+        # loses no finished group
+        order = sorted(plans, key=lambda L: len(plans[L]) * L, reverse=True)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {L: pool.submit(_worker, cfgs, device, ckdir / f"L{L}.pt", threads or 1)
-                       for L, cfgs in plans.items()}
-            for L, fut in futures.items():
+            futures = {pool.submit(_worker, plans[L], device, ckdir / f"L{L}.pt", threads or 1, train): L
+                       for L in order}
+            for fut in as_completed(futures):
+                L = futures[fut]
                 for r in fut.result():
                     record(r)
                 (ckdir / f"L{L}.pt").unlink(missing_ok=True)
@@ -490,6 +503,6 @@ def markdown_table(data: dict[str, Any], labels: tuple[str, str] = ("init", "met
     return "\n".join(lines)
 
 
-__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "Grid", "GroupsFailed", "ResultsError", "cell_record",
+__all__ = ["GRIDS", "OUTCOMES", "SCHEMA", "TRAINERS", "Grid", "GroupsFailed", "ResultsError", "cell_record",
            "claim_report", "default_path", "load_results", "markdown_table", "provenance", "read_checked",
            "restate", "run_grid", "success_table", "write_results"]

@@ -99,6 +99,38 @@ def test_runner_resumes_inside_a_group(tmp_path) -> None:
         {k: {f: v for f, v in c.items() if f not in strip} for k, c in ref["cells"].items()}
 
 
+def _close(a, b) -> bool:
+    """Equal, floats to 1e-9 (the two trainers round differently), anywhere in nested records."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_close, a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-12)
+    return a == b and type(a) is type(b)
+
+
+def test_fastcpu_trainer_in_worker_processes(tmp_path, capsys) -> None:
+    """Runner: `--trainer fastcpu --workers 2` trains each length in its own process with the CPU
+    engine (longest length first, each group recorded as it finishes) and records the same cells
+    as the reference trainer run in this process, its name in the session's provenance."""
+    ref = _run(tmp_path / "ref")
+    out = tmp_path / "fast.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(GRIDS, "tiny", TINY)
+        assert cli.main(["run", "tiny", "--out", str(out), "--no-progress", "--trainer", "fastcpu",
+                         "--workers", "2", "--threads", "1"]) == 0
+    data = load_results(out)
+    strip = ("wall_time_s", "git_commit", "device")
+    for key, cell in ref["cells"].items():
+        got = {f: v for f, v in data["cells"][key].items() if f not in strip}
+        want = {f: v for f, v in cell.items() if f not in strip}
+        assert _close(got, want), key
+    (session,) = data["provenance"]["sessions"]
+    assert session["trainer"] == "notes_code.common.fastcpu.run_fast" and session["workers"] == 2
+    assert ref["provenance"]["sessions"][0]["trainer"] == "notes_code.pascanu2013.batched.run_batched"
+
+
 def test_provenance_fields(tmp_path) -> None:
     """Results file: provenance (git commit, device, torch version, wall time, sessions) and, per
     cell, updates, outcome and final error."""
