@@ -229,3 +229,145 @@ def test_every_batched_task_is_covered() -> None:
     test_step_matches_reference."""
     covered = {"torder", "torder3", "perm"}
     assert {k for k, t in TASKS.items() if t.head == "last_softmax"} == covered
+
+
+def _apply_inputs(dtype=torch.float32):
+    """Two runs, MSGD-C and MSGD, with hand-made gradients of norm 5 (W_rec = [[3, 4], ...])."""
+    P = {"W_in": torch.ones(2, 2, 1, dtype=dtype), "W_rec": torch.ones(2, 2, 2, dtype=dtype),
+         "b": torch.ones(2, 2, dtype=dtype), "W_out": torch.ones(2, 1, 2, dtype=dtype),
+         "b_out": torch.ones(2, 1, dtype=dtype)}
+    g = {k: torch.zeros_like(v) for k, v in P.items()}
+    g["W_rec"][:, 0, 0], g["W_rec"][:, 0, 1] = 3.0, 4.0
+    co = {"lr": torch.tensor([0.1, 0.1], dtype=dtype), "clip": torch.tensor([5.0, 5.0], dtype=dtype),
+          "clipped": torch.tensor([True, False]), "fb_thr": torch.tensor([5.0, 5.0], dtype=dtype),
+          "shrink": torch.tensor([0.02, 0.02], dtype=dtype)}
+    loss, omega = torch.zeros(2, dtype=dtype), torch.zeros(2, dtype=dtype)
+    return P, g, co, loss, omega
+
+
+def test_algorithm1_and_fallback_at_their_thresholds() -> None:
+    """Algorithm 1 (§3.2) rescales when ||g|| >= threshold, and the released code falls back only
+    when ||g|| > fallback_threshold: with ||g|| = 5 exactly and both thresholds 5, the MSGD-C run
+    is clipped (rescaled to 5: unchanged) and does not fall back; MSGD is never clipped."""
+    P, g, co, loss, omega = _apply_inputs()
+    out = fastcpu._apply(P, co, g, loss, omega, torch.ones(2, dtype=torch.bool))
+    assert out["norm"].tolist() == [5.0, 5.0]
+    assert out["clipped"].tolist() == [True, False] and out["fell_back"].tolist() == [False, False]
+    assert out["ok"].tolist() == [True, True]
+
+
+def test_sgd_step_is_in_the_weights_dtype() -> None:
+    """The SGD step theta - lr * (clip / ||g||) g is computed in the weights' float32 (as the
+    reference and the single-run trainer): the scale is cast before it multiplies, so the new
+    weights equal the float32 formula exactly, not a float64 one rounded at the end."""
+    P, g, co, loss, omega = _apply_inputs()
+    g["W_rec"][:, 1, 0] = 1e-3  # ||g|| = sqrt(25 + 1e-6): the clip scale is not a round number
+    co["clip"], co["fb_thr"] = torch.tensor([3.0, 3.0]), torch.tensor([1e10, 1e10])
+    before = P["W_rec"].clone()
+    out = fastcpu._apply(P, co, g, loss, omega, torch.ones(2, dtype=torch.bool))
+    scale = (co["clip"][0] / out["norm"][0]).to(torch.float32)
+    want = before[0] - (co["lr"][0] * scale) * g["W_rec"][0]
+    assert torch.equal(P["W_rec"][0], want)
+    assert torch.equal(P["W_rec"][1], before[1] - co["lr"][1] * g["W_rec"][1])
+
+
+def test_unfinite_loss_or_weights_stop_an_update() -> None:
+    """Divergence guard (§3.2, the trainer's): an MSGD run whose loss is not finite is not
+    updated even when its gradient is; a fallback step that would write Inf into W_rec (shrink
+    = inf) is not applied either, though every other weight stays finite."""
+    P, g, co, loss, omega = _apply_inputs()
+    loss[1] = math.inf
+    co["fb_thr"] = torch.tensor([1.0, 1.0])  # the MSGD-C run falls back ...
+    co["shrink"] = torch.tensor([math.inf, 0.02])  # ... to an infinite step
+    before = {k: v.clone() for k, v in P.items()}
+    out = fastcpu._apply(P, co, g, loss, omega, torch.ones(2, dtype=torch.bool))
+    assert out["fell_back"].tolist() == [True, False] and out["ok"].tolist() == [False, False]
+    for k in P:
+        assert torch.equal(P[k], before[k]), k
+
+
+def test_step_defaults_match_the_reference() -> None:
+    """`step` called alone (no workspace, default Omega bound 1e-20) is the reference update."""
+    cfgs, P, U, Y = _inputs()
+    co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
+    alive = torch.ones(9, dtype=torch.bool)
+    Pr, Pf = ({k: v.clone() for k, v in P.items()} for _ in range(2))
+    ref, fast = batched.train_step(Pr, co, U, Y, alive), fastcpu.step(Pf, co, U, Y, alive)
+    _assert_equal(P, Pr, ref, Pf, fast, TOL["float64"])
+
+
+def test_omega_bound_is_inclusive() -> None:
+    """Omega's pairs are those with ||delta_{k+1}||^2 >= bound: with W_out = 0 every delta is 0,
+    so bound = 0 keeps every pair and Omega is 0/0 = NaN, as in the reference (runs with alpha = 0
+    are unaffected; the MSGD-CR runs' NaN norm makes them fall back)."""
+    cfgs, P, U, Y = _inputs()
+    P["W_out"].zero_()
+    co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
+    alive = torch.ones(9, dtype=torch.bool)
+    Pr, Pf = ({k: v.clone() for k, v in P.items()} for _ in range(2))
+    ref = batched.train_step(Pr, co, U, Y, alive, bound=0.0)
+    fast = fastcpu.train_step(Pf, co, U, Y, alive, bound=0.0)
+    assert bool(torch.isnan(fast["omega"]).all())
+    _assert_equal(P, Pr, ref, Pf, fast, TOL["float64"])
+
+
+def test_single_pair_omega() -> None:
+    """Eq. (10) averaged over the valid pairs: with one sequence of length 1 there is exactly one
+    pair, so Omega is that pair's (r - 1)^2 itself, as in the reference."""
+    cfgs, P, U, Y = _inputs(B=1)
+    (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U[:1].contiguous(), Y)
+    assert bool((fast["omega"] > 0).all())
+    _assert_equal(P0, Pr, ref, Pf, fast, TOL["float64"])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_groups_run_on_the_engines_threads(threads: int, monkeypatch) -> None:
+    """Engine plumbing: the K runs are cut into `threads` contiguous non-empty groups, each
+    updated once in a `fastcpu_*` worker thread with torch's intra-op threads at 1 (threads = 1:
+    inline, in the caller's thread); run_fast passes its `threads` through."""
+    import threading
+
+    calls: list[tuple[str, int, int]] = []
+    real = fastcpu.step
+
+    def spy(P, co, U, Y, alive, bound, ws):
+        calls.append((threading.current_thread().name, U.shape[1], torch.get_num_threads()))
+        return real(P, co, U, Y, alive, bound, ws)
+
+    monkeypatch.setattr(fastcpu, "step", spy)
+    cfgs, P, U, Y = _inputs()
+    co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
+    fastcpu.train_step(P, co, U, Y, torch.ones(9, dtype=torch.bool), threads=threads)
+    sizes = [9 * (i + 1) // threads - 9 * i // threads for i in range(threads)]
+    assert sorted(k for _, k, _ in calls) == sorted(sizes)
+    if threads == 1:
+        assert calls == [(threading.current_thread().name, 9, torch.get_num_threads())]
+    else:
+        assert all(name.startswith("fastcpu_") and n == 1 for name, _, n in calls)
+    calls.clear()
+    fastcpu.run_fast(MIX[:3], threads=threads)
+    first, total = [], 0
+    for call in calls:  # the first update: all three runs alive
+        first.append(call)
+        total += call[1]
+        if total == 3:
+            break
+    assert len(first) == min(threads, 3)
+    if threads > 1:
+        assert all(name.startswith("fastcpu_") and n == 1 for name, _, n in calls)
+
+
+def test_workspace_keeps_the_buffers() -> None:
+    """The workspace is what makes later updates cheap: after an update it holds the scratch
+    buffers (inline, and per group when split), and the next update reuses their storage."""
+    for threads in (1, 2):
+        cfgs, P, U, Y = _inputs()
+        co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
+        ws: dict = {}
+        alive = torch.ones(9, dtype=torch.bool)
+        fastcpu.train_step(P, co, U, Y, alive, workspace=ws, threads=threads)
+        spaces = [ws] if threads == 1 else [ws["parts"][i] for i in range(threads)]
+        ptrs = [{k: v.data_ptr() for k, v in s.items()} for s in spaces]
+        assert all({"X", "D", "Q", "W_f", "z", "tmp"} <= set(p) for p in ptrs)
+        fastcpu.train_step(P, co, U, Y, alive, workspace=ws, threads=threads)
+        assert [{k: v.data_ptr() for k, v in s.items()} for s in spaces] == ptrs
