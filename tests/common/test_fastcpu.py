@@ -261,12 +261,17 @@ def test_sgd_step_is_in_the_weights_dtype() -> None:
     reference and the single-run trainer): the scale is cast before it multiplies, so the new
     weights equal the float32 formula exactly, not a float64 one rounded at the end."""
     P, g, co, loss, omega = _apply_inputs()
-    g["W_rec"][:, 1, 0] = 1e-3  # ||g|| = sqrt(25 + 1e-6): the clip scale is not a round number
+    gen = torch.Generator().manual_seed(0)
+    P["W_rec"] = torch.rand(2, 40, 40, generator=gen)  # many elements: a float64 step would round
+    g["W_rec"] = torch.rand(2, 40, 40, generator=gen)  # differently in some of them
     co["clip"], co["fb_thr"] = torch.tensor([3.0, 3.0]), torch.tensor([1e10, 1e10])
     before = P["W_rec"].clone()
     out = fastcpu._apply(P, co, g, loss, omega, torch.ones(2, dtype=torch.bool))
     scale = (co["clip"][0] / out["norm"][0]).to(torch.float32)
     want = before[0] - (co["lr"][0] * scale) * g["W_rec"][0]
+    step64 = co["lr"][0].double() * (co["clip"][0] / out["norm"][0])  # a step kept in float64
+    in64 = before[0].double() - step64 * g["W_rec"][0].double()
+    assert not torch.equal(in64.float(), want)  # the two roundings differ somewhere here
     assert torch.equal(P["W_rec"][0], want)
     assert torch.equal(P["W_rec"][1], before[1] - co["lr"][1] * g["W_rec"][1])
 
