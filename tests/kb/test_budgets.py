@@ -14,8 +14,9 @@ the whole note about six times); with it 0.6 s: parsing with the renderer's prog
 frames (style and layout of what was parsed so far) about 0.3 s, Material's bundle (a
 parser-blocking script, 130 ms) and its DOMContentLoaded handler (130 ms), wall-clock
 DOMContentLoaded 0.9-1.2 s. With the bundle after DOMContentLoaded: 0.29 s of work (parsing
-and those frames), DOMContentLoaded median 0.44-0.6 s at load 3-5 (0.96-1.2 s before, same
-runs). The page reads without JavaScript, so nothing the reader needs waits for the bundle.
+and those frames; their largest layouts are first uses of fonts, not many boxes),
+DOMContentLoaded median 0.44-0.61 s at load 3-6 (0.96-1.22 s before, same runs). The page
+reads without JavaScript, so nothing the reader needs waits for the bundle.
 
 The search index (0.9 MB) is loaded only when search opens: see test_browser_search.py.
 """
@@ -149,8 +150,9 @@ def test_note_main_thread_work_before_dcl(browser, server) -> None:
 def test_note_load_time(browser, server) -> None:
     """Issue #11 (weight): the note's DOMContentLoaded <= 1 s on localhost (median of 5 loads).
 
-    Wall-clock, empty cache. Median 0.44-0.6 s on the shared 2-core machine at load 3-5
-    (0.96-1.2 s before the bundle was moved after DOMContentLoaded, in the same runs).
+    Wall-clock, empty cache, on the shared 2-core machine: median 0.44-0.61 s at load 3-6
+    (0.96-1.22 s with the bundle before DOMContentLoaded, interleaved in the same runs);
+    0.75-0.99 s at load 7-9 (a mutation run and another test suite on the same cores).
     """
     loads = []
     for _ in range(LOADS):
