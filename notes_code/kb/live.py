@@ -50,7 +50,7 @@ import jinja2
 import jinja2.bccache
 
 GLOBAL_INPUTS = ("mkdocs.yml", "references.yaml", "reports/claims.json", "pyproject.toml")
-GLOBAL_DIRS = ("tests", "notes_code/kb", "overrides", "scripts")
+GLOBAL_DIRS = ("tests", "notes_code/kb", "overrides", "docs/assets/overrides", "scripts")
 _EXEC_RE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[ \t]*(?:python|py|pycon)\b[^\n]*\bexec\s*=", re.M)
 _API_RE = re.compile(r"^:::[ \t]+(\S+)", re.M)
 DIRTY_WARNING = "A 'dirty' build is being performed"

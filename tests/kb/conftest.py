@@ -1,4 +1,4 @@
-"""Fixtures for the knowledge-base tests: the built site, a local server, fixture sites."""
+"""Fixtures for the knowledge-base tests: the built site, a local server, fixture sites, Chromium."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 900}
 
 
 def run_build(config: Path, site_dir: Path, strict: bool = True) -> subprocess.CompletedProcess:
@@ -53,6 +57,30 @@ def server(site_dir: Path):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium through Playwright, one per test module (a Playwright ``Browser``).
+
+    Each context it opens has its own profile in memory, so no state is shared between
+    contexts and nothing is left on disk.
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """One desktop-sized (1280 x 900) browser context for a test module's pages."""
+    ctx = chromium.new_context(viewport=DESKTOP)
+    yield ctx
+    ctx.close()
 
 
 def make_fixture_site(tmp: Path, pages: dict[str, str], tests: dict[str, str] | None = None,

@@ -7,8 +7,6 @@ through ``prefers-color-scheme: dark``). Issue #11: no serious or critical viola
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,14 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BLOCKING = {"serious", "critical"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def axe_installed() -> None:
+    """Fail early, with the command that installs it, when axe-core is missing."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make node_modules/.installed` (npm install axe-core)")
 
 
 def scanned_pages(site_dir: Path) -> list[str]:
@@ -30,23 +32,6 @@ def scanned_pages(site_dir: Path) -> list[str]:
         pages += sorted(p.relative_to(site_dir).as_posix() for p in (site_dir / folder).rglob("*.html")
                         if not p.name.startswith("SUMMARY"))
     return pages
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `make node_modules/.installed` (npm install axe-core)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
-            viewport={"width": 1280, "height": 900})
-        yield ctx
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def axe_violations(page) -> list[dict]:

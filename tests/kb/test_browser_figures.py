@@ -11,8 +11,6 @@ the site's Korean font. Screenshots of each figure in both schemes go to
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -54,27 +52,6 @@ LEGEND_COLORS = """svg => {
 }"""
 
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium through Playwright (its own profile, removed afterwards)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tempfile.mkdtemp(prefix="chromium-figures-")
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
-            viewport={"width": 1280, "height": 900})
-        yield ctx
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
 def _rgb(css: str) -> tuple[float, float, float] | None:
     if not css.startswith("rgb"):
         return None
@@ -110,12 +87,12 @@ def test_no_page_with_figures_is_over_600_kb(site_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_figures_in_both_themes(chromium, server, scheme: str) -> None:
+def test_figures_in_both_themes(browser, server, scheme: str) -> None:
     """Each figure: role=img with its caption, no white card, legend visible, Korean font."""
     from PIL import Image
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = chromium.new_page()
+    page = browser.new_page()
     page.emulate_media(color_scheme=scheme)
     want = "slate" if scheme == "dark" else "default"
     for name, path in PAGES.items():

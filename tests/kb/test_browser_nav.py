@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kb.test_browser import CHROMIUM, FLAGS, SHOTS, Watch
+from tests.kb.test_browser import SHOTS, Watch
 
 pytestmark = pytest.mark.browser
 
@@ -48,17 +48,6 @@ CONTRAST_JS = """
   return out;
 }
 """
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def _page(chromium, scheme: str = "light", viewport: dict | None = None, js: bool = True):

@@ -17,17 +17,10 @@ budget itself is checked in test_budgets.py). These tests pin down what that mus
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
-
 import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTE = "papers/pascanu2013/index.html"
 LSTM = "papers/hochreiter1997/index.html"
 DESKTOP = {"width": 1280, "height": 900}
@@ -46,24 +39,9 @@ SETTLED_HEIGHT = """() => new Promise(done => requestAnimationFrame(() => reques
   () => done(document.documentElement.scrollHeight))))"""
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium through Playwright (its own profile, removed afterwards)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tempfile.mkdtemp(prefix="chromium-offscreen-")
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=DESKTOP)
-        yield ctx
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def open_note(chromium, server: str, viewport: dict, offscreen_css: bool, note: str = NOTE):
+def open_note(browser, server: str, viewport: dict, offscreen_css: bool, note: str = NOTE):
     """A note at ``viewport``, with ``offscreen.css`` or with that file served empty."""
-    page = chromium.new_page()
+    page = browser.new_page()
     page.set_viewport_size(viewport)
     if not offscreen_css:
         page.route("**/offscreen.css", lambda route: route.fulfill(body="", content_type="text/css"))
@@ -90,12 +68,12 @@ def boxes_with_everything_rendered(page, width: int) -> tuple[int, list]:
 
 @pytest.mark.parametrize(("note", "viewport"), [(NOTE, DESKTOP), (NOTE, MOBILE), (LSTM, DESKTOP)],
                          ids=["desktop", "mobile", "lstm-desktop"])
-def test_offscreen_css_moves_nothing(chromium, server, note: str, viewport: dict) -> None:
+def test_offscreen_css_moves_nothing(browser, server, note: str, viewport: dict) -> None:
     """Issue #11 (weight): with offscreen.css every content box is where it is without it."""
-    page = open_note(chromium, server, viewport, offscreen_css=True, note=note)
+    page = open_note(browser, server, viewport, offscreen_css=True, note=note)
     height, boxes = boxes_with_everything_rendered(page, viewport["width"])
     page.close()
-    page = open_note(chromium, server, viewport, offscreen_css=False, note=note)
+    page = open_note(browser, server, viewport, offscreen_css=False, note=note)
     ref_height, ref_boxes = boxes_with_everything_rendered(page, viewport["width"])
     page.close()
     assert height == ref_height
@@ -106,14 +84,14 @@ def test_offscreen_css_moves_nothing(chromium, server, note: str, viewport: dict
     assert len(boxes) > 1000 and moved == [], moved[:10]
 
 
-def test_offscreen_blocks_are_skipped_after_load(chromium, server) -> None:
+def test_offscreen_blocks_are_skipped_after_load(browser, server) -> None:
     """Issue #11 (weight): after the load most of the heavy blocks are not rendered.
 
     ``checkVisibility({contentVisibilityAuto: true})`` is false for content that the
     browser skips; the first claim box, far below the fold, is such content until it is
     scrolled to, and then it is rendered.
     """
-    page = open_note(chromium, server, DESKTOP, offscreen_css=True)
+    page = open_note(browser, server, DESKTOP, offscreen_css=True)
     counts = page.evaluate("""sel => {
       const blocks = [...document.querySelectorAll(sel)];
       const skipped = blocks.filter(b => b.firstElementChild &&
@@ -129,7 +107,7 @@ def test_offscreen_blocks_are_skipped_after_load(chromium, server) -> None:
     page.close()
 
 
-def test_focus_ring_at_a_block_edge_is_not_clipped(chromium, server) -> None:
+def test_focus_ring_at_a_block_edge_is_not_clipped(browser, server) -> None:
     """Issue #11 (weight, accessibility): a test link's focus ring inside a claim box is whole.
 
     The ring (outline-offset .2rem) of a link on a claim box's first line reaches past the
@@ -142,7 +120,7 @@ def test_focus_ring_at_a_block_edge_is_not_clipped(chromium, server) -> None:
     from PIL import Image
 
     def ring_pixel(offscreen_css: bool) -> tuple[int, int, int]:
-        page = open_note(chromium, server, DESKTOP, offscreen_css)
+        page = open_note(browser, server, DESKTOP, offscreen_css)
         link = page.locator(".admonition.claim .admonition-title").first
         link.scroll_into_view_if_needed()
         page.evaluate(SETTLED_HEIGHT)

@@ -9,8 +9,6 @@ The query side is `docs/assets/javascripts/kb-search.js`, the index side
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -18,9 +16,6 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 NOTE = "papers/pascanu2013/index.html"
 LSTM = "papers/hochreiter1997/index.html"
@@ -54,21 +49,6 @@ QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Not a page of notes or concepts: these must never come first.
 LOW_RANK = ("reference/", "tests/")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
-            viewport={"width": 1280, "height": 900})
-        yield ctx
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def search(page, base: str, query: str) -> list[dict]:

@@ -1,47 +1,40 @@
 """Weight and error budgets of the built site (issue #11), measured in headless Chromium.
 
-* the Pascanu note's HTML + CSS + JS transfer <= 1.2 MB; its main thread works <= 1 s before
-  DOMContentLoaded (median of 5); DOMContentLoaded <= 1 s on localhost is a non-strict xfail
-  (about 1 s on the shared 2-core machine, was 2-3.4 s);
+* the Pascanu note's HTML + CSS + JS transfer <= 1.2 MB;
+* its DOMContentLoaded <= 1 s on localhost (median of 5 loads), and its main thread works
+  <= 0.5 s before DOMContentLoaded (median of 5, read from a trace: CPU time, which a busy
+  machine does not inflate much, so a regression shows even where wall-clock time is noisy);
+* Material's bundle runs after DOMContentLoaded (``overrides/main.html``) and still mounts;
 * no page's HTML is over 600 KB;
 * zero KaTeX errors and zero console errors on every page of the site.
+
+Where the note's time before DOMContentLoaded went (shared 2-core machine, load 3-5, traced):
+before ``offscreen.css`` 1.8 s of main-thread work (the theme's script restyled and laid out
+the whole note about six times); with it 0.6 s: parsing with the renderer's progressive
+frames (style and layout of what was parsed so far) about 0.3 s, Material's bundle (a
+parser-blocking script, 130 ms) and its DOMContentLoaded handler (130 ms), wall-clock
+DOMContentLoaded 0.9-1.2 s. With the bundle after DOMContentLoaded: 0.29 s of work (parsing
+and those frames; their largest layouts are first uses of fonts, not many boxes),
+DOMContentLoaded median 0.44-0.61 s at load 3-6 (0.96-1.22 s before, same runs). The page
+reads without JavaScript, so nothing the reader needs waits for the bundle.
 
 The search index (0.9 MB) is loaded only when search opens: see test_browser_search.py.
 """
 
 from __future__ import annotations
 
-import shutil
 import statistics
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOTE = "papers/pascanu2013/index.html"
 NOTE_BUDGET_BYTES = 1_200_000
 DCL_BUDGET_MS = 1_000
+MAIN_THREAD_BUDGET_MS = 500
 PAGE_HTML_BUDGET_BYTES = 600 * 1024
 WEIGHED_TYPES = {"document", "stylesheet", "script"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    with sync_api.sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True,
-            viewport={"width": 1280, "height": 900})
-        yield ctx
-        ctx.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 def html_pages(site_dir: Path) -> list[str]:
@@ -116,11 +109,16 @@ def load_with_trace(page, url: str) -> tuple[float, float]:
         page.wait_for_timeout(50)
     cdp.detach()
     assert done, "the trace did not complete"
-    parses = Counter((e["pid"], e["tid"]) for e in events if e.get("name") == "ParseHTML")
-    assert parses, "no ParseHTML event in the trace"
-    main = parses.most_common(1)[0][0]
+    parsing = [e for e in events if e.get("name") == "ParseHTML"
+               and e.get("args", {}).get("beginData", {}).get("url", "").split("#")[0] == url]
+    assert parsing, "no ParseHTML event of the page in the trace"
+    main = Counter((e["pid"], e["tid"]) for e in parsing).most_common(1)[0][0]
+    frames = {e["args"]["beginData"].get("frame") for e in parsing}
+    # the page's own frame: the same thread also marks the DOMContentLoaded of documents
+    # that the theme's script parses later (DOMParser) and of other frames
     ends = [e["ts"] for e in events
-            if (e["pid"], e["tid"]) == main and e.get("name") == "domContentLoadedEventEnd"]
+            if (e["pid"], e["tid"]) == main and e.get("name") == "domContentLoadedEventEnd"
+            and e.get("args", {}).get("frame") in frames]
     assert ends, "no DOMContentLoaded mark in the trace"
     end = max(ends)
     busy = sum(e.get("tdur", e.get("dur", 0)) for e in events
@@ -131,11 +129,12 @@ def load_with_trace(page, url: str) -> tuple[float, float]:
 
 @pytest.mark.browser
 def test_note_main_thread_work_before_dcl(browser, server) -> None:
-    """Issue #11 (weight): the note's main thread works <= 1 s before DOMContentLoaded.
+    """Issue #11 (weight): the note's main thread works <= 0.5 s before DOMContentLoaded.
 
-    Median of 5 loads (see ``load_with_trace``). Before offscreen.css the theme's script
-    restyled and laid out the whole note about six times before DOMContentLoaded: 1.8 s of
-    main-thread time; with it, about 0.6 s (same session, shared 2-core machine).
+    Median of 5 loads (see ``load_with_trace``): 1.8 s before offscreen.css, 0.6 s with it,
+    0.29 s with Material's bundle after DOMContentLoaded (same machine; the module docstring
+    says where the time goes). The bound keeps the wall-clock budget of
+    ``test_note_load_time`` a margin on a loaded machine.
     """
     loads = []
     for _ in range(LOADS):
@@ -144,15 +143,17 @@ def test_note_main_thread_work_before_dcl(browser, server) -> None:
         page.close()
     busy = statistics.median(b for _, b in loads)
     print(f"{NOTE}: main thread busy {busy:.0f} ms before DOMContentLoaded (median of {LOADS})")
-    assert busy <= DCL_BUDGET_MS, f"{NOTE}: {busy:.0f} ms of main-thread work before DOMContentLoaded"
+    assert busy <= MAIN_THREAD_BUDGET_MS, f"{NOTE}: {busy:.0f} ms of main-thread work before DOMContentLoaded"
 
 
 @pytest.mark.browser
-@pytest.mark.xfail(strict=False, reason="wall-clock DOMContentLoaded of the note is about 1 s on the "
-                   "shared 2-core machine (median 0.83-1.03 s at low load, 1.2 s under load; it was "
-                   "2.0-3.4 s before offscreen.css in the same sessions): not reliably under budget")
 def test_note_load_time(browser, server) -> None:
-    """Issue #11 (weight): the note's DOMContentLoaded <= 1 s on localhost (median of 5 loads)."""
+    """Issue #11 (weight): the note's DOMContentLoaded <= 1 s on localhost (median of 5 loads).
+
+    Wall-clock, empty cache, on the shared 2-core machine: median 0.44-0.61 s at load 3-6
+    (0.96-1.22 s with the bundle before DOMContentLoaded, interleaved in the same runs);
+    0.75-0.99 s at load 7-9 (a mutation run and another test suite on the same cores).
+    """
     loads = []
     for _ in range(LOADS):
         page = browser.new_page()
@@ -202,3 +203,40 @@ def test_every_page_has_no_console_or_katex_error(browser, server, site_dir: Pat
     page.close()
     assert not katex, f"KaTeX errors per page: {katex}"
     assert not errors, "\n".join(errors[:20])
+
+
+# Added before any script of the page: what had run when the page's own DOMContentLoaded
+# ended (Material's bundle defines window.document$), and how often the event came.
+AT_DCL = """
+window.kbDcl = {count: 0, themeBefore: null};
+document.addEventListener('DOMContentLoaded', () => {
+  window.kbDcl.count += 1;
+  if (window.kbDcl.themeBefore === null) window.kbDcl.themeBefore = 'document$' in window;
+});
+"""
+
+
+@pytest.mark.browser
+def test_theme_script_runs_after_dcl_and_mounts(browser, server) -> None:
+    """Issue #11 (weight): Material's bundle runs after DOMContentLoaded, then mounts as before.
+
+    ``overrides/main.html`` holds the bundle (preloaded) until DOMContentLoaded and, once it
+    has run, dispatches the event again for Material's ``document$``. Checked: the bundle had
+    not run at the page's DOMContentLoaded; afterwards its components are there exactly once
+    (one copy button per code block, the palette toggle, the search box), and they work.
+    """
+    page = browser.new_page()
+    page.add_init_script(AT_DCL)
+    page.goto(f"{server}/{NOTE}", wait_until="load")
+    page.wait_for_function("() => document.documentElement.classList.contains('js')")
+    seen = page.evaluate("() => window.kbDcl")
+    assert seen == {"count": 2, "themeBefore": False}, seen
+    page.wait_for_function("() => document.querySelector('.md-code__button[data-md-type=copy]')")
+    blocks = page.locator(".md-content pre > code").count()
+    assert blocks > 0 and page.locator(".md-code__button[data-md-type=copy]").count() == blocks
+    before = page.evaluate("() => document.body.getAttribute('data-md-color-scheme')")
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function(f"() => document.body.getAttribute('data-md-color-scheme') !== {before!r}")
+    page.keyboard.press("s")
+    page.locator("input.md-search__input").wait_for(state="visible")
+    page.close()
