@@ -9,8 +9,9 @@ In one process, on two threads, it measures
 * the machine's sgemm rate: a 2000 x 2000 float32 matrix product (torch, MKL);
 * one update of K Fig. 7 runs (temporal order, n = 50, batch 20, the three inits and three
   methods mixed) at T = 50 (K = 45, one length of the fig7 grid) and T = 200 (K = 90), by
-  ``batched.train_step`` (the reference) and by ``fastcpu.train_step``, alternated so that load
-  from other processes falls on both alike;
+  ``batched.train_step`` (the reference), by ``fastcpu.train_step`` (inline, torch's threads)
+  and by ``fastcpu.train_step(threads=2)`` (the runs split over two threads), alternated so
+  that load from other processes falls on all alike (the median of each is reported);
 * the same two engines inside the whole training loop (``run_batched`` / ``run_fast``: data
   generation, bookkeeping; no evaluation) at T = 50, K = 45.
 
@@ -79,8 +80,11 @@ def step_rates(T: int, K: int, reps: int) -> dict[str, float]:
     P, co, U, Y = _state(K, T)
     alive = torch.ones(K, dtype=torch.bool)
     ws_r, ws_f = {}, {}
+    ws_s: dict = {}
     engines = {"reference": lambda: batched.train_step(P, co, U, Y, alive, workspace=ws_r),
-               "fastcpu": lambda: fastcpu.train_step(P, co, U, Y, alive, workspace=ws_f)}
+               "fastcpu": lambda: fastcpu.train_step(P, co, U, Y, alive, workspace=ws_f),
+               "fastcpu_split": lambda: fastcpu.train_step(P, co, U, Y, alive, workspace=ws_s,
+                                                           threads=THREADS)}
     times: dict[str, list[float]] = {k: [] for k in engines}
     for fn in engines.values():
         fn()  # warm-up: buffers, thread pool
@@ -94,6 +98,7 @@ def step_rates(T: int, K: int, reps: int) -> dict[str, float]:
         out[f"{name}_run_updates_per_s"] = K / s
         out[f"{name}_gflops"] = f / s / 1e9
     out["speedup"] = out["fastcpu_gflops"] / out["reference_gflops"]
+    out["split_speedup"] = out["fastcpu_split_gflops"] / out["reference_gflops"]
     return out
 
 
@@ -135,13 +140,14 @@ def main(argv: list[str]) -> int:
     rows = []
     for T, K in POINTS:
         r = step_rates(T, K, 2 if quick else 7)
-        for name in ("fastcpu", "reference"):
+        for name in ("fastcpu", "reference", "fastcpu_split"):
             r[f"{name}_of_sgemm"] = r[f"{name}_gflops"] / sgemm
         rows.append(r)
         print(f"T={T:3d} K={K:2d} update: reference {r['reference_run_updates_per_s']:6.0f} run-upd/s "
               f"({r['reference_gflops']:5.1f} GFLOP/s, {r['reference_of_sgemm']:.0%} of sgemm); fastcpu "
               f"{r['fastcpu_run_updates_per_s']:6.0f} run-upd/s ({r['fastcpu_gflops']:5.1f} GFLOP/s, "
-              f"{r['fastcpu_of_sgemm']:.0%} of sgemm); {r['speedup']:.2f}x", flush=True)
+              f"{r['fastcpu_of_sgemm']:.0%} of sgemm); {r['speedup']:.2f}x; split over {THREADS} threads "
+              f"{r['split_speedup']:.2f}x", flush=True)
     last = rows[-1]
     met_speed, met_sgemm = last["speedup"] >= SPEEDUP_TARGET, last["fastcpu_of_sgemm"] >= SGEMM_TARGET
     bound = sgemm / last["reference_gflops"]

@@ -70,13 +70,14 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
                threads: int | None = None, pool: ThreadPoolExecutor | None = None) -> dict[str, Tensor]:
     r"""One MSGD / MSGD-C / MSGD-CR update of every run, in place (as `batched.train_step`).
 
-    The runs are split into `threads` contiguous groups, each updated by `step` in its own
-    thread with torch's intra-op parallelism off: the runs are independent, so no thread ever
-    waits for another inside an update. (Splitting each small operation over two OpenMP threads
-    instead, as torch does by default, synchronises the threads a few thousand times per
-    update, and when another process holds a core every one of those waits lasts a scheduler
-    slice: the reference update then runs 5-10x slower.) ATen releases the GIL inside each
-    operation, so only the Python between operations is serialised.
+    With `threads` = 1 (the default) the update runs in the calling thread, each operation
+    on torch's intra-op threads. With `threads` > 1 the runs are split into that many contiguous
+    groups, each updated by `step` in its own thread with intra-op parallelism off: the runs are
+    independent, so no thread waits for another inside an update. On a quiet machine the
+    default is faster (the split serialises the Python between operations on the GIL); when
+    other processes hold the cores the split is much faster, because every one of the few
+    thousand joins of torch's per-operation threads per update then waits for a scheduler
+    slice (measured on 2 cores: see `benchmarks/bench_fastcpu.py`).
 
     Args:
         P: parameters `W_in (K, n, n_in)`, `W_rec (K, n, n)`, `b (K, n)`, `W_out (K, n_out, n)`,
@@ -87,7 +88,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
-        threads: worker threads (default `torch.get_num_threads()`); 1 runs `step` inline.
+        threads: groups updated in parallel threads (default 1: inline).
         pool: an executor with at least `threads` workers, kept between calls (default: one
             made for this call).
 
@@ -99,7 +100,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         ValueError: if `threads` < 1.
     """
     ws = {} if workspace is None else workspace
-    threads = torch.get_num_threads() if threads is None else threads
+    threads = 1 if threads is None else threads
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     K = U.shape[1]
@@ -160,9 +161,10 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     s = X[..., :n]  # (T + 1, K, B, n), a strided view
     s[0].fill_(0.5)
     z = _buffer(ws, "z", (K, B, n), U)
+    Xs, ss = X.unbind(0), s.unbind(0)  # per-step views made once (indexing in the loops costs)
     for t in range(T):
-        torch.bmm(X[t], W_f, out=z)
-        torch.sigmoid(z, out=s[t + 1])
+        torch.bmm(Xs[t], W_f, out=z)
+        torch.sigmoid(z, out=ss[t + 1])
     logp = F.log_softmax(torch.baddbmm((P["b_out"] + Dc.view(K, 1) * W_out.sum(2)).unsqueeze(1), s[T],
                                        (W_out * A).transpose(1, 2)), -1)
     loss = -logp.gather(-1, Y.unsqueeze(-1)).squeeze(-1).mean(-1)  # (K,), cross-entropy
@@ -172,13 +174,14 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     Q = _buffer(ws, "Q", (T + 1, K, B, n), U)
     W_b = W_rec * AC  # (K, n, n)
     den = U.new_empty(T, K, B)  # ||delta_{t+1}||^2, taken while D[t] is in cache
-    torch.addcmul(s[T], s[T], s[T], value=-1.0, out=Q[T])
-    torch.bmm(dZ, W_out * AC, out=D[T - 1]).mul_(Q[T])
+    Ds, Qs, dens = D.unbind(0), Q.unbind(0), den.unbind(0)
+    torch.addcmul(ss[T], ss[T], ss[T], value=-1.0, out=Qs[T])
+    torch.bmm(dZ, W_out * AC, out=Ds[T - 1]).mul_(Qs[T])
     for t in range(T - 1, 0, -1):
-        torch.linalg.vecdot(D[t], D[t], out=den[t])
-        torch.addcmul(s[t], s[t], s[t], value=-1.0, out=Q[t])
-        torch.bmm(D[t], W_b, out=D[t - 1]).mul_(Q[t])
-    torch.linalg.vecdot(D[0], D[0], out=den[0])
+        torch.linalg.vecdot(Ds[t], Ds[t], out=dens[t])
+        torch.addcmul(ss[t], ss[t], ss[t], value=-1.0, out=Qs[t])
+        torch.bmm(Ds[t], W_b, out=Ds[t - 1]).mul_(Qs[t])
+    torch.linalg.vecdot(Ds[0], Ds[0], out=dens[0])
     Q[0].fill_(0.25)
     v0 = torch.bmm(D[0], W_b).mul_(0.25)  # delta_1 dx_1/dx_0
     # Omega (eq. 10, mean over valid pairs) and its coefficients, as the reference
@@ -192,19 +195,22 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     # runs with alpha = 0 get exactly no Omega term, even where Omega is NaN (see batched)
     coef = torch.where((co["alpha"] != 0).view(1, -1, 1), coef * (co["alpha"] / count).view(1, -1, 1),
                        torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
-    coef.mul_(AC.view(1, K, 1, 1))
+    coef.mul_(C.view(1, K, 1, 1))
     g_W_out = torch.bmm(dZ.transpose(1, 2), A * s[T] + Dc)
-    # gradients: G = sum_t D[t]^T [A s_t + c_t AC v_t Q[t] | u_{t+1} | 1]; X[t]'s state block is
-    # overwritten (s_t is not needed after it), so the input and ones columns are reused in place
-    # and G's last column is dE/db
+    # gradients: G = sum_t D[t]^T [s_t + c_t C v_t Q[t] | u_{t+1} | 1], whose state block is the
+    # W_rec gradient's (A s_t + c_t AC v_t Q[t]) divided by A (restored below). X[t]'s state block
+    # is overwritten (s_t is not needed after it), so the input and ones columns are reused in
+    # place and G's last column is dE/db
     tmp = _buffer(ws, "tmp", (K, B, n), U)
     G = torch.zeros(K, n, m, dtype=U.dtype, device=U.device)
+    coefs = coef.unbind(0)
     for t in range(T):
-        torch.mul(v0 if t == 0 else D[t - 1], Q[t], out=tmp).mul_(coef[t])
-        torch.addcmul(tmp, A, s[t], out=s[t])
-        G.baddbmm_(D[t].transpose(1, 2), X[t])
+        torch.mul(v0 if t == 0 else Ds[t - 1], Qs[t], out=tmp)
+        ss[t].addcmul_(tmp, coefs[t])
+        G.baddbmm_(Ds[t].transpose(1, 2), Xs[t])
     g_b = G[..., m - 1]  # (K, n)
-    g = {"W_in": G[..., n:m - 1], "W_rec": G[..., :n].addcmul_(Dc, g_b.unsqueeze(-1).expand(K, n, n)),
+    g_W_rec = G[..., :n].mul_(A).addcmul_(Dc, g_b.unsqueeze(-1).expand(K, n, n))
+    g = {"W_in": G[..., n:m - 1], "W_rec": g_W_rec,
          "b": g_b, "W_out": g_W_out, "b_out": dZ.sum(1)}
     return _apply(P, co, g, loss, omega, alive)
 
@@ -243,12 +249,12 @@ def fast_steps(threads: int | None = None) -> Iterator[None]:
     thread pool serves every update of the block.
 
     Args:
-        threads: see `train_step` (default `torch.get_num_threads()` on entry).
+        threads: see `train_step` (default 1).
 
     Raises:
         ValueError: if `threads` < 1.
     """
-    threads = torch.get_num_threads() if threads is None else threads
+    threads = 1 if threads is None else threads
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     old = batched.train_step

@@ -328,8 +328,8 @@ def test_single_pair_omega() -> None:
 @pytest.mark.parametrize("threads", [1, 2, 3])
 def test_groups_run_on_the_engines_threads(threads: int, monkeypatch) -> None:
     """Engine plumbing: the K runs are cut into `threads` contiguous non-empty groups, each
-    updated once in a `fastcpu_*` worker thread with torch's intra-op threads at 1 (threads = 1:
-    inline, in the caller's thread); run_fast passes its `threads` through."""
+    updated once in a `fastcpu_*` worker thread with torch's intra-op threads at 1 (threads = 1,
+    the default: inline, in the caller's thread); run_fast passes its `threads` through."""
     import threading
 
     calls: list[tuple[str, int, int]] = []
@@ -342,7 +342,8 @@ def test_groups_run_on_the_engines_threads(threads: int, monkeypatch) -> None:
     monkeypatch.setattr(fastcpu, "step", spy)
     cfgs, P, U, Y = _inputs()
     co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
-    fastcpu.train_step(P, co, U, Y, torch.ones(9, dtype=torch.bool), threads=threads)
+    kw = {} if threads == 1 else {"threads": threads}  # the default is one group, inline
+    fastcpu.train_step(P, co, U, Y, torch.ones(9, dtype=torch.bool), **kw)
     sizes = [9 * (i + 1) // threads - 9 * i // threads for i in range(threads)]
     assert sorted(k for _, k, _ in calls) == sorted(sizes)
     if threads == 1:
@@ -350,7 +351,7 @@ def test_groups_run_on_the_engines_threads(threads: int, monkeypatch) -> None:
     else:
         assert all(name.startswith("fastcpu_") and n == 1 for name, _, n in calls)
     calls.clear()
-    fastcpu.run_fast(MIX[:3], threads=threads)
+    fastcpu.run_fast(MIX[:3], **kw)
     first, total = [], 0
     for call in calls:  # the first update: all three runs alive
         first.append(call)
