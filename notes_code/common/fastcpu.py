@@ -29,10 +29,11 @@ score, so the two become one function when the batched engine moves to `notes_co
 Only the arithmetic of the passes over $T$ is reorganised, so float64 results agree with the
 reference to rounding (`tests/common/test_fastcpu.py`).
 
-**Threads.** The runs are split into one group per thread, each group updated with torch's
-intra-op parallelism off (`train_step`): the runs share nothing, so no thread waits for the
-other inside an update, where torch's default splits every small operation over both cores
-and joins them a few thousand times per update.
+**Threads.** By default an update runs in the calling thread on torch's intra-op threads. With
+`threads` > 1 the runs are split into that many groups, one per worker thread, each with
+intra-op parallelism off: slower on a quiet machine (the Python between operations is
+serialised on the GIL), much faster when other processes hold the cores, where each of the
+few thousand joins of torch's per-operation threads per update waits for a scheduler slice.
 
 **Why this and not a compiler** (measured on the 2-core machine, issue #14): `torch.compile`
 of the whole update unrolls the loop over $T$; at $T = 50$ inductor had not finished compiling
