@@ -6,21 +6,22 @@ products and a handful of element-wise passes per step, by rewriting the recurre
 of the logistic output $s_t = \mathrm{sigmoid}(C x_t)$, so that $\sigma(x) = A\,s + D$ and
 $\sigma'(x) = A C\,s(1 - s)$ (tanh: $(A, C, D) = (2, 2, -1)$; sigmoid: $(1, 1, 0)$):
 
-$$z_{t+1} = C\mathbf x_{t+1} = [\,s_t \;|\; \mathbf u_{t+1}\,]
-\begin{bmatrix} C A\,\mathbf W_{rec}^\top \\ C\,\mathbf W_{in}^\top \end{bmatrix}
-+ C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1).$$
+$$z_{t+1} = C\mathbf x_{t+1} = [\,s_t \;|\; \mathbf u_{t+1} \;|\; 1\,]
+\begin{bmatrix} C A\,\mathbf W_{rec}^\top \\ C\,\mathbf W_{in}^\top \\
+C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1)^\top \end{bmatrix}.$$
 
-* **Forward**: one `baddbmm` of `(K, B, n + n_in)` by `(K, n + n_in, n)` and one `sigmoid` per
-  step: the input term rides in the same product, and the affine map of tanh is folded into
-  the weights.
+* **Forward**: one `bmm` of `(K, B, n + n_in + 1)` by `(K, n + n_in + 1, n)` and one `sigmoid`
+  per step: the input and the bias ride in the same product, and the affine map of tanh is
+  folded into the weights.
 * **BPTT**: $\boldsymbol\delta_t = (\boldsymbol\delta_{t+1}\,A C\,\mathbf W_{rec})\odot s_t(1 - s_t)$:
   one `bmm`, one `addcmul` (keeping $s_t(1 - s_t)$ for the gradient pass) and one `mul`.
 * **Gradients**: $\partial\mathcal E/\partial\mathbf W_{rec}
   + \alpha\,\partial^+\Omega/\partial\mathbf W_{rec}
   = \sum_t \boldsymbol\delta_{t+1}^\top\big(A s_t + c_t\,A C\,\mathbf v_t\odot s_t(1 - s_t)\big)
   + D\,(\textstyle\sum_t\boldsymbol\delta_{t+1}^\top\mathbf 1)\mathbf 1^\top$, and
-  $\partial\mathcal E/\partial\mathbf W_{in}$ in the same `baddbmm` (the inputs sit beside the
-  $\Omega$-corrected states): one product per step for both.
+  $\partial\mathcal E/\partial\mathbf W_{in}$ and $\partial\mathcal E/\partial\mathbf b$ in the same
+  `baddbmm` (the inputs and a column of ones sit beside the $\Omega$-corrected states): one
+  product per step for all three.
 
 $\Omega$, its coefficients $c_t$, the per-run norm, Algorithm 1 with the released code's
 fallback and the guarded SGD step are computed as in the reference (`_apply` repeats the last
