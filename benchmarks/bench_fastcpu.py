@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench_batched import _write_atomic  # noqa: E402
 from bench_fused import configs, flops  # noqa: E402
 
 from notes_code.common import fastcpu  # noqa: E402
@@ -114,18 +113,6 @@ def loop_rates(T: int, K: int, updates: int) -> dict[str, float]:
         rates[f"{name}_run_updates_per_s"] = K * updates / _timed(lambda fn=fn: fn(cfgs))
     rates["speedup"] = rates["fastcpu_run_updates_per_s"] / rates["reference_run_updates_per_s"]
     return rates
-
-
-def _write_atomic(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def main(argv: list[str]) -> int:
