@@ -31,7 +31,8 @@ def test_fig7_2h_is_the_papers_protocol() -> None:
 def _fig7_2h_verdicts(claim: str) -> list:
     data = load_results(default_path("fig7-2h"))
     if data is None:
-        pytest.skip("fig7-2h is registered but not trained yet (make reproduce GRID=fig7-2h WORKERS=2 TRAINER=fastcpu)")
+        pytest.skip("fig7-2h is registered but not trained yet "
+                    "(make reproduce GRID=fig7-2h WORKERS=2 TRAINER=fastcpu)")
     assert data["config_hash"] == FIG7_2H.config_hash(), "fig7-2h recorded under another definition"
     assert set(data["cells"]) == {c.key() for c in FIG7_2H.cells()}, "fig7-2h is only partly recorded"
     found = verdicts(FIG7_2H.criteria, list(data["cells"].values()), claim, FIG7_2H.base.clip)
