@@ -86,6 +86,16 @@ def grow(project: Path, n_notes: int) -> list[str]:
             for py in (project / "tests" / slug).rglob("*.py"):
                 py.write_text(rename.sub(rf"\g<1>{slug}/", py.read_text(encoding="utf-8")),
                               encoding="utf-8")
+        # tests of the note's claims that live elsewhere (tests/common/ tests shared code)
+        for py in sorted((project / "tests").rglob("test_*.py")):
+            top = py.relative_to(project / "tests").parts[0]
+            text = py.read_text(encoding="utf-8")
+            marks = re.search(rf"mark\.claim\([^)]*['\"]{src}/", text)
+            if top not in papers and top not in made and top != slug and marks:
+                (project / "tests" / slug).mkdir(exist_ok=True)
+                (project / "tests" / slug / "__init__.py").touch()
+                (project / "tests" / slug / f"test_{top}_{py.stem[5:]}.py").write_text(
+                    rename.sub(rf"\g<1>{slug}/", text), encoding="utf-8")
         made.append(slug)
     return made
 
