@@ -15,10 +15,10 @@ C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1)^\top \end{bmatrix}.$$
   folded into the weights.
 * **BPTT**: $\boldsymbol\delta_t = (\boldsymbol\delta_{t+1}\,A C\,\mathbf W_{rec})\odot s_t(1 - s_t)$:
   one `bmm`, one `addcmul` (keeping $s_t(1 - s_t)$ for the gradient pass) and one `mul`.
-* **Gradients**: $\partial\mathcal E/\partial\mathbf W_{rec}
-  + \alpha\,\partial^+\Omega/\partial\mathbf W_{rec}
-  = \sum_t \boldsymbol\delta_{t+1}^\top\big(A s_t + c_t\,A C\,\mathbf v_t\odot s_t(1 - s_t)\big)
-  + D\,(\textstyle\sum_t\boldsymbol\delta_{t+1}^\top\mathbf 1)\mathbf 1^\top$, and
+* **Gradients**: $\partial\mathcal E/\partial\mathbf W_{rec} +
+  \alpha\,\partial^+\Omega/\partial\mathbf W_{rec} =
+  \sum_t \boldsymbol\delta_{t+1}^\top\big(A s_t + c_t\,A C\,\mathbf v_t\odot s_t(1 - s_t)\big) +
+  D\,(\textstyle\sum_t\boldsymbol\delta_{t+1}^\top\mathbf 1)\mathbf 1^\top$, and
   $\partial\mathcal E/\partial\mathbf W_{in}$ and $\partial\mathcal E/\partial\mathbf b$ in the same
   `baddbmm` (the inputs and a column of ones sit beside the $\Omega$-corrected states): one
   product per step for all three.
