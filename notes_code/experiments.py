@@ -79,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="replace a corrupted results file or one from another configuration")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.add_argument("--trainer", choices=sorted(TRAINERS), default="batched",
-                     help="batched: the reference batched trainer; fastcpu: the CPU engine (same updates, "
-                          "fewer operations, runs split over the threads)")
+                     help="batched: the reference batched trainer; fastcpu: the CPU engine (the same "
+                          "updates in fewer operations)")
     run.add_argument("--engine", choices=("local", "ray"), default="local",
                      help="local processes (default) or one Ray task per length")
     run.add_argument("--address", help="Ray cluster address (with --engine ray; default: a local instance)")

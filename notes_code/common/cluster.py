@@ -63,9 +63,10 @@ def require_ray() -> ModuleType:
     return ray
 
 
-def train_group(configs: list[TrainConfig], device: str, checkpoint: str, threads: int,
+def train_group(configs: list[TrainConfig], device: str, checkpoint: str | Path, threads: int,
                 train: Callable[..., list[TrainResult]] = run_batched) -> list[TrainResult]:
-    r"""Train one group (the body of a Ray task): set torch's threads, then `train` with the checkpoint.
+    r"""Train one group (the body of a Ray task, and of a local worker process): set torch's
+    threads, then `train` with the checkpoint.
 
     Args:
         configs: the group's runs (one length).

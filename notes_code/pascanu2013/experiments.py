@@ -48,6 +48,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from notes_code.common.cluster import train_group
 from notes_code.common.fastcpu import run_fast
 from notes_code.common.runguard import check_run_args, results_lock
 
@@ -230,12 +231,6 @@ def write_results(path: Path, data: dict[str, Any]) -> None:
 TRAINERS: dict[str, Callable[..., list[TrainResult]]] = {"batched": run_batched, "fastcpu": run_fast}
 
 
-def _worker(configs: list[TrainConfig], device: str, checkpoint: Path, threads: int,
-            train: Callable[..., list[TrainResult]] = run_batched) -> list[TrainResult]:
-    torch.set_num_threads(threads)
-    return train(configs, device, checkpoint=checkpoint)
-
-
 def _resume_configs(ckpt: Path, todo: list[TrainConfig], group: list[TrainConfig]) -> list[TrainConfig]:
     """The group's checkpointed runs if they cover the pending ones, else the pending ones."""
     if ckpt.exists():
@@ -365,7 +360,7 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
         # loses no finished group
         order = sorted(plans, key=lambda L: len(plans[L]) * L, reverse=True)
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_worker, plans[L], device, ckdir / f"L{L}.pt", threads or 1, train): L
+            futures = {pool.submit(train_group, plans[L], device, ckdir / f"L{L}.pt", threads or 1, train): L
                        for L in order}
             for fut in as_completed(futures):
                 L = futures[fut]
