@@ -1,4 +1,4 @@
-"""Throughput of the batched multi-run trainer (pascanu2013.batched) against single runs.
+"""Throughput of the batched multi-run trainer (common.batched) against single runs.
 
 Usage::
 
@@ -35,8 +35,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from notes_code.pascanu2013.batched import run_batched
-from notes_code.pascanu2013.train import INITS, TrainConfig, run
+from notes_code.common.batched import run_batched
+from notes_code.common.train import INITS, TrainConfig, run
 
 THREADS = 1
 CPU_TARGET, GPU_TARGET, GPU_K = 2.0, 100.0, 180

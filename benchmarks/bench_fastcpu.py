@@ -41,10 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_batched import _write_atomic  # noqa: E402
 from bench_fused import configs, flops  # noqa: E402
 
-from notes_code.common import fastcpu  # noqa: E402
-from notes_code.pascanu2013 import batched  # noqa: E402
-from notes_code.pascanu2013.tasks import make_batch  # noqa: E402
-from notes_code.pascanu2013.train import TrainConfig, generator, make_model  # noqa: E402
+from notes_code.common import (
+    batched,  # noqa: E402
+    fastcpu,  # noqa: E402
+)
+from notes_code.common.tasks import make_batch  # noqa: E402
+from notes_code.common.train import TrainConfig, generator, make_model  # noqa: E402
 
 THREADS = 2
 SPEEDUP_TARGET, SGEMM_TARGET = 5.0, 0.30

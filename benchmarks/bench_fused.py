@@ -1,4 +1,4 @@
-"""Updates per second of the fused Triton update (pascanu2013.fused) against the bmm trainer.
+"""Updates per second of the fused Triton update (common.fused) against the bmm trainer.
 
 Usage::
 
@@ -42,9 +42,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from notes_code.pascanu2013 import batched  # noqa: E402
-from notes_code.pascanu2013.tasks import TASKS, make_batch  # noqa: E402
-from notes_code.pascanu2013.train import INITS, METHODS, TrainConfig, generator, make_model  # noqa: E402
+from notes_code.common import batched  # noqa: E402
+from notes_code.common.tasks import TASKS, make_batch  # noqa: E402
+from notes_code.common.train import INITS, METHODS, TrainConfig, generator, make_model  # noqa: E402
 
 TARGET_MS, TARGET_VS_GRAPH = 2.0, 25.0
 
@@ -109,7 +109,7 @@ def _graph_step(P: dict, co: dict, U: torch.Tensor, Y: torch.Tensor,
 
 def _length(T: int, K: int, reps: int, n: int, B: int, device: str) -> dict[str, float]:
     """ms per update of each path at length T, each from its own copy of one initial state."""
-    from notes_code.pascanu2013 import fused
+    from notes_code.common import fused
 
     P, co, U, Y = _state(K, T, n, B, device)
     alive = torch.ones(K, dtype=torch.bool, device=device)
@@ -142,7 +142,7 @@ def _length(T: int, K: int, reps: int, n: int, B: int, device: str) -> dict[str,
 def measure(device: str, K: int, lengths: list[int], reps: int, n: int = 50, B: int = 20,
             peak_tflops: float = 67.0) -> dict[str, Any]:
     """ms per update of each path at each length, with ratios and the FLOP-limit fraction."""
-    from notes_code.pascanu2013 import fused
+    from notes_code.common import fused
 
     rows = {}
     for T in lengths:

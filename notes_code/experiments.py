@@ -29,7 +29,8 @@ records every run as it finishes. Interrupt it at any time (Ctrl-C) and run the 
 again: finished cells are reused and unfinished lengths resume from their checkpoints
 (`reports/checkpoints/<grid>/`). `--budget` changes the grid's configuration, so its cells
 are new (and the file needs `--out` or `--force`). The grids are defined in
-`notes_code.pascanu2013.experiments`.
+`notes_code.pascanu2013.grids`; the runner is `notes_code.common.runner` and the store
+`notes_code.common.results`.
 """
 
 from __future__ import annotations
@@ -40,19 +41,10 @@ import sys
 from pathlib import Path
 
 from notes_code.common.cluster import ClusterUnavailable, ray_engine, require_ray
+from notes_code.common.results import ResultsError, load_results, markdown_table
 from notes_code.common.runguard import LockedError, UsageError, check_run_args
-from notes_code.pascanu2013.experiments import (
-    GRIDS,
-    TRAINERS,
-    Grid,
-    GroupsFailed,
-    ResultsError,
-    default_path,
-    load_results,
-    markdown_table,
-    restate,
-    run_grid,
-)
+from notes_code.common.runner import TRAINERS, GroupsFailed, default_path, restate, run_grid
+from notes_code.pascanu2013.grids import GRIDS, Grid
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,7 @@ Usage::
 Steps, each recorded in ``DIR/gpu_run.json`` (DIR: ``--out``, else ``$OUT``, else
 ``reports/gpu-run``) as soon as it ends, so that a rerun resumes where the last one stopped:
 
-1. ``tests/pascanu2013/test_fused.py`` on CUDA (compiled kernel against the bmm trainer); on a
+1. ``tests/common/test_fused.py`` on CUDA (compiled kernel against the bmm trainer); on a
    failure Fig. 7 is not trained (exit 1).
 2. ``benchmarks/bench_fused.py``'s measurement in this process: ms per update of the fused
    kernel, the bmm trainer and its CUDA-graph replay at T = 50 and 200, K = 180
@@ -48,8 +48,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import torch  # noqa: E402
 
-from notes_code.pascanu2013 import experiments as ex  # noqa: E402
-from notes_code.pascanu2013.train import TrainConfig  # noqa: E402
+from notes_code.common import results, runner  # noqa: E402
+from notes_code.common.train import TrainConfig  # noqa: E402
+from notes_code.pascanu2013 import grids  # noqa: E402
 
 MAX_BUDGET, SAFETY = 5_000_000, 0.7
 TOY_BASE = TrainConfig(n_hidden=8, lr=0.1, eval_every=2, eval_size=40, screen_size=20, eval_chunk=20)
@@ -59,9 +60,9 @@ class TimeUp(Exception):  # noqa: N818 - a signal, not an error
     """Raised by the training callback at the deadline (the checkpoint is saved first)."""
 
 
-def grid(budget: int, toy: bool) -> ex.Grid:
+def grid(budget: int, toy: bool) -> grids.Grid:
     """Fig. 7's grid (toy: 2 short lengths, one init, 3 methods, 1 seed) at `budget` updates."""
-    g = ex.GRIDS["fig7"]
+    g = grids.GRIDS["fig7"]
     if toy:
         g = dataclasses.replace(g, base=TOY_BASE, lengths=(10, 12), inits=("smart_tanh",), seeds=(0,))
     g = g.with_budget(budget)
@@ -81,7 +82,7 @@ def _save(path: Path, data: dict[str, Any]) -> None:
 
 
 def _trainer(deadline: float, every: int) -> Any:
-    from notes_code.pascanu2013.fused import run_fused
+    from notes_code.common.fused import run_fused
 
     def check(step: int) -> None:
         if time.time() > deadline:
@@ -93,27 +94,27 @@ def _trainer(deadline: float, every: int) -> Any:
     return train
 
 
-def train_length(g: ex.Grid, L: int, device: str, out: Path, deadline: float, every: int) -> str:
+def train_length(g: grids.Grid, L: int, device: str, out: Path, deadline: float, every: int) -> str:
     """Train (or resume) length `L` of `g` into `out/fig7-L<L>.json`; 'done' or 'stopped'."""
     torch.set_num_threads(2)
     sub = dataclasses.replace(g, lengths=(L,))
     try:
-        ex.run_grid(sub, device=device, out=out / f"fig7-L{L}.json", checkpoint_dir=out / "checkpoints",
+        runner.run_grid(sub, device=device, out=out / f"fig7-L{L}.json", checkpoint_dir=out / "checkpoints",
                     train=_trainer(deadline, every), progress=False, log=lambda s: print(s, flush=True))
     except TimeUp:
         return "stopped"
     return "done"
 
 
-def _recorded(g: ex.Grid, L: int, out: Path) -> bool:
+def _recorded(g: grids.Grid, L: int, out: Path) -> bool:
     """Whether every run of length `L` is in its results file already."""
-    data = ex.load_results(out / f"fig7-L{L}.json")
+    data = results.load_results(out / f"fig7-L{L}.json")
     return data is not None and {c.key() for c in g.groups()[L]} <= set(data["cells"])
 
 
-def calibrate(g: ex.Grid, device: str, updates: int) -> dict[int, float]:
+def calibrate(g: grids.Grid, device: str, updates: int) -> dict[int, float]:
     """Seconds per update of one length's batched group, end to end (data, kernel, evaluation)."""
-    from notes_code.pascanu2013.fused import run_fused
+    from notes_code.common.fused import run_fused
 
     out = {}
     for L in g.lengths:
@@ -138,16 +139,16 @@ def plan_budget(sec: dict[int, float], gpu_ms: dict[int, float], seconds: float,
     return max(every, min(MAX_BUDGET, budget))
 
 
-def merge(g: ex.Grid, out: Path, extra: dict[str, Any]) -> Path:
+def merge(g: grids.Grid, out: Path, extra: dict[str, Any]) -> Path:
     """One results file of the full grid from the per-length files."""
-    parts = [ex.load_results(out / f"fig7-L{L}.json") for L in g.lengths]
+    parts = [results.load_results(out / f"fig7-L{L}.json") for L in g.lengths]
     cells = {k: v for p in parts if p for k, v in p["cells"].items()}
     sessions = [s for p in parts if p for s in p["provenance"].get("sessions", [])]
-    data = {"schema": ex.SCHEMA, "grid": g.name, "config": g.as_dict(), "config_hash": g.config_hash(),
+    data = {"schema": results.SCHEMA, "grid": g.name, "config": g.as_dict(), "config_hash": g.config_hash(),
             "provenance": {**(parts[0] or {}).get("provenance", {}), "sessions": sessions, **extra,
                            "wall_time_s": round(sum(s.get("wall_time_s", 0.0) for s in sessions), 1)},
             "cells": cells}
-    ex.write_results(out / "fig7.json", data)
+    results.write_results(out / "fig7.json", data)
     return out / "fig7.json"
 
 
@@ -169,15 +170,15 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915
     if not a.toy and not torch.cuda.is_available():
         print("no CUDA device: make gpu-run runs on the GPU machine (use --toy to test it here)")
         return 2
-    from notes_code.pascanu2013 import fused
+    from notes_code.common import fused
 
-    man.setdefault("sessions", []).append({**ex.provenance(device), "triton": fused.triton.__version__,
+    man.setdefault("sessions", []).append({**results.provenance(device), "triton": fused.triton.__version__,
                                            "started": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
                                            "argv": sys.argv[1:] if argv is None else argv})
     _save(man_path, man)
     # 1. the kernel tests on CUDA
     if not a.toy and man.get("tests", {}).get("rc") != 0:
-        proc = subprocess.run([sys.executable, "-m", "pytest", "tests/pascanu2013/test_fused.py", "-q",
+        proc = subprocess.run([sys.executable, "-m", "pytest", "tests/common/test_fused.py", "-q",
                                "-p", "no:cacheprovider", "--no-claims-report"], cwd=ROOT,
                               capture_output=True, text=True)
         man["tests"] = {"rc": proc.returncode, "tail": (proc.stdout + proc.stderr)[-3000:]}
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915
         _save(man_path, man)
         print("\n".join(bench_fused.report(res)), flush=True)
     # 3. Fig. 7
-    every = (TOY_BASE if a.toy else ex.GRIDS["fig7"].base).eval_every
+    every = (TOY_BASE if a.toy else grids.GRIDS["fig7"].base).eval_every
     if "budget" not in man:
         g0 = grid(every, a.toy)
         sec = calibrate(g0, device, 2 if a.toy else 50) if not (a.toy and a.budget) else {}
@@ -226,10 +227,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0912, PLR0915
     man["fig7"] = {"status": {str(k): v for k, v in status.items()},
                    "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if all(v == "done" for v in status.values()):
-        path = merge(g, out, {"trainer": "notes_code.pascanu2013.fused (Triton)",
+        path = merge(g, out, {"trainer": "notes_code.common.fused (Triton)",
                               "triton": fused.triton.__version__, "budget_plan": man.get("plan")})
         man["fig7"]["results"] = str(path)
-        print(ex.markdown_table(ex.load_results(path)))
+        print(results.markdown_table(results.load_results(path)))
     else:
         print("Fig. 7 stopped at the deadline; rerun the same command to resume")
     _save(man_path, man)

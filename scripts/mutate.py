@@ -1,6 +1,6 @@
 """Mutation testing of the modules that claims check (mutmut 3.8), recorded per paper.
 
-    python scripts/mutate.py run [--modules clipping,pascanu2013.train] [--max-children 2]
+    python scripts/mutate.py run [--modules clipping,common.train] [--max-children 2]
     python scripts/mutate.py run --modules batched --survivors-only   # after adding tests
     python scripts/mutate.py check [--budget 240] [--write] [--require-all]
     python scripts/mutate.py equivalent clipping x_grad_norm__mutmut_9 "one-line reason"
@@ -51,7 +51,8 @@ from notes_code.kb.pytest_claims import write_atomic  # noqa: E402
 # Claim tests in these files retrain models for tens of seconds; running them on every
 # mutant would take hours on 2 cores, so they are not part of mutation runs (their
 # claims' boxes say "not measured" for the modules they declare).
-SLOW_TEST_FILES = ("tests/pascanu2013/test_experiments.py", "tests/hochreiter1997/test_train.py",
+SLOW_TEST_FILES = ("tests/pascanu2013/test_grids.py", "tests/common/test_runner.py",
+                   "tests/common/test_results.py", "tests/hochreiter1997/test_train.py",
                    "tests/hochreiter1997/test_compare.py")
 WORK = ROOT / "mutants"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from notes_code.common.chorales import MissingMusic21, load_chorales  # noqa: E402
-from notes_code.pascanu2013.experiments import ResultsError  # noqa: E402
+from notes_code.common.results import ResultsError  # noqa: E402
 from notes_code.pascanu2013.table1_grids import GRIDS  # noqa: E402
 from notes_code.pascanu2013.table1_runs import run_grid  # noqa: E402
 

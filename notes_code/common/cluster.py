@@ -35,8 +35,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from notes_code.pascanu2013.batched import run_batched
-from notes_code.pascanu2013.train import TrainConfig, TrainResult
+from notes_code.common.batched import run_batched
+from notes_code.common.train import TrainConfig, TrainResult
 
 INSTALL_HINT = "pip install -e '.[cluster]'"
 Plans = dict[int, list[TrainConfig]]

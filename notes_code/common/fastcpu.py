@@ -1,6 +1,6 @@
 r"""# The batched Fig. 7 update with fewer, larger operations (the CPU engine)
 
-`pascanu2013.batched.train_step` (the *reference*) spends a time step on about fifteen small
+`common.batched.train_step` (the *reference*) spends a time step on about fifteen small
 tensor operations. This module computes the same update of $K$ runs with three matrix
 products and a handful of element-wise passes per step, by rewriting the recurrence in terms
 of the logistic output $s_t = \mathrm{sigmoid}(C x_t)$, so that $\sigma(x) = A\,s + D$ and
@@ -25,7 +25,7 @@ C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1)^\top \end{bmatrix}.$$
 
 $\Omega$, its coefficients $c_t$, the per-run norm, Algorithm 1 with the released code's
 fallback and the guarded SGD step are computed as in the reference (`_apply` repeats the last
-lines of `pascanu2013.batched.train_step`; editing that module would void its recorded mutation
+lines of `common.batched.train_step`; editing that module would void its recorded mutation
 score, so the two become one function when the batched engine moves to `notes_code/common/`).
 Only the arithmetic of the passes over $T$ is reorganised, so float64 results agree with the
 reference to rounding (`tests/common/test_fastcpu.py`).
@@ -57,8 +57,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from notes_code.pascanu2013 import batched
-from notes_code.pascanu2013.train import TrainConfig, TrainResult
+from notes_code.common import batched
+from notes_code.common.train import TrainConfig, TrainResult
 
 NAMES = batched.NAMES
 
@@ -247,7 +247,7 @@ def fast_steps(threads: int | None = None) -> Iterator[None]:
     r"""Within the block, `batched.run_batched` takes its updates from this module.
 
     `run_batched` has no step argument, so its module's `train_step` is swapped and restored
-    (not thread-safe; one trainer at a time), as `pascanu2013.fused.fused_steps` does. One
+    (not thread-safe; one trainer at a time), as `common.fused.fused_steps` does. One
     thread pool serves every update of the block.
 
     Args:

@@ -1,6 +1,6 @@
 r"""LSTM against the Pascanu RNN (MSGD-C / MSGD-CR) on temporal order, at a matched budget.
 
-The RNN side is the recorded CI tier of `notes_code.pascanu2013.experiments` (grid `ci`:
+The RNN side is the recorded CI tier of `notes_code.common.runner` (grid `ci`:
 temporal order, 50 units, batch 20, learning rate 0.1, clipping threshold 1, at most
 5,000 updates). This module trains LSTMs under the same settings (50 cells, batch 20,
 learning rate 0.1, norm clipping at 1, plain SGD, the same budget and lengths) and records
@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from notes_code.common.results import ROOT, ResultsError, provenance, write_results
+
 from ..common.stats import Difference, compare
-from ..pascanu2013.experiments import ROOT, ResultsError, provenance, write_results
 from .train import train_lstm_on_task
 
 DEFAULT_PATH = ROOT / "docs" / "data" / "hochreiter1997" / "compare.json"
@@ -173,7 +174,7 @@ def summary_rows(lstm: dict[str, Any], rnn_ci: dict[str, Any],
 
     Args:
         lstm: `load()` data.
-        rnn_ci: the RNN `ci` grid's results (`pascanu2013.experiments.load_results`).
+        rnn_ci: the RNN `ci` grid's results (`common.results.load_results`).
         rnn_inits: the RNN initialisations pooled in the comparison.
 
     Returns:

@@ -2,9 +2,9 @@ r"""# Training an LSTM on the pathological tasks of Pascanu et al. (2013)
 
 `LSTMNet` puts the output heads of `notes_code.pascanu2013.rnn.PascanuRNN` on top of the
 `LSTM` cell outputs $\mathbf{h}_t$. `train_lstm_on_task` is a deliberately small trainer, so
-that the note can put an LSTM next to the vanilla RNN of `notes_code.pascanu2013.train` at a
+that the note can put an LSTM next to the vanilla RNN of `notes_code.common.train` at a
 matched budget of updates. Each update draws one length
-uniformly in `length_range` (`notes_code.pascanu2013.tasks.sample_length`: `[min, max - 1]`,
+uniformly in `length_range` (`notes_code.common.tasks.sample_length`: `[min, max - 1]`,
 or `min` when the two are equal), a batch of `batch_size` sequences, and takes one step of
 
 * `"sgd"`: plain minibatch SGD, $\theta \leftarrow \theta - \eta\,\hat{\mathbf g}$ (no momentum),
@@ -33,8 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..common.tasks import TASKS, Batch, errors, loss, make_batch, sample_length
 from ..pascanu2013.clipping import clip_grad_norm_
-from ..pascanu2013.tasks import TASKS, Batch, errors, loss, make_batch, sample_length
 from .lstm import LSTM, _generator, lstm_state_list
 
 Head = Literal["last_softmax", "softmax", "last_linear"]
@@ -54,7 +54,7 @@ class LSTMNet(nn.Module):
     The head reads the cell outputs: `last_softmax` gives class logits
     $\mathbf{W}_{out}\mathbf{h}_T + \mathbf{b}_{out}$ `(B, n_out)`, `softmax` the same at every
     step `(T, B, n_out)`, `last_linear` a regression from $\mathbf{h}_T$. The outputs plug into
-    `notes_code.pascanu2013.tasks.loss` and `errors`.
+    `notes_code.common.tasks.loss` and `errors`.
 
     Args:
         n_in: input size.
@@ -160,7 +160,7 @@ def train_lstm_on_task(
     r"""Train an `LSTMNet` on one of the synthetic tasks of Pascanu et al. (2013, §4.1).
 
     Args:
-        task: a key of `notes_code.pascanu2013.tasks.TASKS`, e.g. `"torder"`.
+        task: a key of `notes_code.common.tasks.TASKS`, e.g. `"torder"`.
         length_range: `(min_length, max_length)` as in `sample_length`.
         n_hidden: memory cells $n$.
         forget_gate: `True` for Gers et al. (2000), `False` for the 1997 cell.

@@ -5,7 +5,7 @@ A `Grid` is the product inits × methods × lengths × seeds on one task, every 
 base `TrainConfig`. Its **deviations** from the paper (in English and Korean) and the
 **criteria** that decide its claims (`criteria.Criterion`) are part of the definition and of
 its hash: a criterion cannot change after the data are in without changing the grid's
-identity. Running and recording grids is `notes_code.pascanu2013.experiments`.
+identity. Running and recording grids is `notes_code.common.runner`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from notes_code.common.train import INITS, METHODS, TrainConfig
+
 from .criteria import TANH, Cells, Criterion
-from .train import INITS, METHODS, TrainConfig
 
 
 @dataclass(frozen=True)

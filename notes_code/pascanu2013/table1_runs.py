@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from notes_code.common.results import ResultsError, provenance, read_checked, write_results
+from notes_code.common.runner import DATA_DIR
+
 from ..common.chorales import ChoraleSet, load_chorales
-from .experiments import DATA_DIR, ResultsError, provenance, read_checked, write_results
 from .polyphonic import PolyConfig, PolyResult, run
 from .table1 import Table1Grid, markdown, verdicts
 

@@ -12,12 +12,13 @@ import pytest
 import torch
 
 from notes_code import experiments as cli
-from notes_code.common import cluster
+from notes_code.common import cluster, results
+from notes_code.common.batched import run_batched
+from notes_code.common.results import load_results
 from notes_code.common.runguard import UsageError
-from notes_code.pascanu2013 import experiments as ex
-from notes_code.pascanu2013.batched import run_batched
-from notes_code.pascanu2013.experiments import GRIDS, Grid, GroupsFailed, load_results, run_grid
-from notes_code.pascanu2013.train import TrainConfig
+from notes_code.common.runner import GroupsFailed, run_grid
+from notes_code.common.train import TrainConfig
+from notes_code.pascanu2013.grids import GRIDS, Grid
 
 TINY = Grid("tiny", "a test grid",
             TrainConfig(n_hidden=6, lr=0.1, max_updates=30, eval_every=10, eval_size=40, screen_size=0,
@@ -240,6 +241,6 @@ def test_engine_name_recorded_and_failures_keep_other_groups(tmp_path) -> None:
     engine.name = "inline"
     with pytest.raises(GroupsFailed, match="L=12: ValueError: boom"):
         _run(tmp_path, engine=engine)
-    data = ex.load_results(tmp_path / "tiny.json")
+    data = results.load_results(tmp_path / "tiny.json")
     assert {c["length"] for c in data["cells"].values()} == {10}
     assert data["provenance"]["sessions"][0]["engine"] == "inline"

@@ -1,6 +1,6 @@
 """Tests for notes_code.common.fastcpu: the batched Fig. 7 update in fewer, larger operations.
 
-The reference is `pascanu2013.batched.train_step` (itself checked against autograd and against
+The reference is `common.batched.train_step` (itself checked against autograd and against
 single runs of `train.run`): the same update, with float64 results equal to 1e-10 and float32
 results within the tolerance stated in `TOL`.
 """
@@ -13,10 +13,9 @@ import math
 import pytest
 import torch
 
-from notes_code.common import fastcpu
-from notes_code.pascanu2013 import batched
-from notes_code.pascanu2013.tasks import TASKS, make_batch
-from notes_code.pascanu2013.train import TrainConfig, generator, make_model
+from notes_code.common import batched, fastcpu
+from notes_code.common.tasks import TASKS, make_batch
+from notes_code.common.train import TrainConfig, generator, make_model
 
 BASE = TrainConfig(n_hidden=6, min_length=10, max_length=12, batch_size=4, lr=0.1, max_updates=12,
                    eval_every=4, eval_size=24, screen_size=8, eval_chunk=8, dtype="float64",

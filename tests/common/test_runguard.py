@@ -1,5 +1,5 @@
 """Tests for notes_code.common.runguard: the Fig. 7 grid runner's (§4.1.1) argument checks and its
-one-writer lock (the CLI's use of both is tested in tests/pascanu2013/test_experiments.py)."""
+one-writer lock (the CLI's use of both is tested in tests/common/test_runner.py)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from notes_code.common.results import ResultsError
 from notes_code.hochreiter1997.compare import (
     CompareConfig,
     load,
@@ -15,7 +16,6 @@ from notes_code.hochreiter1997.compare import (
     summary_rows,
     verdict,
 )
-from notes_code.pascanu2013.experiments import ResultsError
 
 
 def test_comparison_records_runs_with_provenance(tmp_path: Path) -> None:
@@ -65,7 +65,8 @@ def test_recorded_comparison_lstm_vs_rnn() -> None:
     Schmidhuber 1997 §5 / Pascanu et al. §4.1): the registered criterion holds: at length 30 the
     1997 LSTM solves more runs than plain RNN MSGD (tanh inits), two-sided Fisher p < 0.05. The
     forget-gate LSTM (forget bias 0) solves length 20 but none at 30 within the budget."""
-    from notes_code.pascanu2013.experiments import default_path, load_results
+    from notes_code.common.results import load_results
+    from notes_code.common.runner import default_path
 
     lstm = load()
     assert lstm["config_hash"] == CompareConfig().config_hash()
@@ -90,9 +91,9 @@ def test_retrained_lstm_beats_plain_msgd() -> None:
 
     import torch
 
+    from notes_code.common.batched import run_batched
     from notes_code.hochreiter1997.train import train_lstm_on_task
-    from notes_code.pascanu2013.batched import run_batched
-    from notes_code.pascanu2013.experiments import GRIDS
+    from notes_code.pascanu2013.grids import GRIDS
 
     cfg, length, budget = CompareConfig(), 20, 1_000
     threads = torch.get_num_threads()

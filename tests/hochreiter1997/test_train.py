@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from notes_code.common.tasks import TASKS, errors, loss, make_batch
 from notes_code.hochreiter1997.lstm import lstm_states
 from notes_code.hochreiter1997.train import LSTMNet, train_lstm_on_task
-from notes_code.pascanu2013.tasks import TASKS, errors, loss, make_batch
 
 
 @pytest.mark.parametrize("forget_gate", [True, False])

@@ -25,7 +25,7 @@ OWN = "tests/pascanu2013/test_clipping.py"
 
 
 def _entry() -> dict:
-    tests = [f"{OWN}::test_a", f"{OWN}::test_b[1]", "tests/pascanu2013/test_train.py::test_c"]
+    tests = [f"{OWN}::test_a", f"{OWN}::test_b[1]", "tests/common/test_train.py::test_c"]
     sig = mutation.signature("pascanu2013.clipping", "clip", DIFF)
     return {"tests": tests, "mutants": {
         "x_clip__mutmut_1": {"status": "killed", "failed": [0, 1]},
@@ -45,7 +45,7 @@ def test_signature_ignores_numbering_and_line_numbers() -> None:
     assert mutation.signature("pascanu2013.clipping", "clip", moved) == sig
     assert mutation.changed_lines(DIFF) == ["-if norm >= t:", "+if norm > t:"]
     assert mutation.signature("pascanu2013.clipping", "clip", DIFF.replace("> t", "< t")) != sig
-    assert mutation.signature("pascanu2013.train", "clip", DIFF) != sig
+    assert mutation.signature("common.train", "clip", DIFF) != sig
     assert mutation.signature("pascanu2013.clipping", "other", DIFF) != sig
 
 
@@ -85,12 +85,12 @@ def test_claim_score_and_line(tmp_path: Path) -> None:
     line = mutation.claim_line(["pascanu2013.clipping"], [f"{OWN}::test_b"], rec)
     assert line == ("돌연변이 검사: 이 주장의 테스트가 `clipping` 모듈의 돌연변이 5개 중 2개를 잡아냄 "
                     "(등가 1개 제외).")
-    both = mutation.claim_line(["pascanu2013.clipping", "pascanu2013.train"], [f"{OWN}::test_a"], rec)
-    assert both.endswith("`pascanu2013.train`: 이 주장의 테스트로는 아직 측정하지 않음.")
+    both = mutation.claim_line(["pascanu2013.clipping", "common.train"], [f"{OWN}::test_a"], rec)
+    assert both.endswith("`common.train`: 이 주장의 테스트로는 아직 측정하지 않음.")
     assert "5개 중 2개" in both  # test_a kills mutmut_1 and ran on the timed-out mutmut_4
     assert "밝히지 않았습니다" in mutation.claim_line([], [], rec)
     assert rec.module_score("pascanu2013.clipping").killed == 3
-    assert rec.module_score("pascanu2013.train") is None
+    assert rec.module_score("common.train") is None
 
 
 def test_bad_records_are_clear_errors(tmp_path: Path) -> None:
@@ -138,11 +138,11 @@ def test_survivors_section_escapes_text(tmp_path: Path) -> None:
     entry["mutants"]["x_clip__mutmut_5"]["diff"] = DIFF + "\n+    s = '```<script>'"
     sig = entry["mutants"]["x_clip__mutmut_5"]["signature"]
     rec = mutation.Records({"pascanu2013.clipping": entry}, {"pascanu2013": {sig: "a <b> & c"}}, {})
-    md = mutation.survivors_markdown(rec, ["pascanu2013.clipping", "pascanu2013.train"])
+    md = mutation.survivors_markdown(rec, ["pascanu2013.clipping", "common.train"])
     assert "등가: a &lt;b&gt; &amp; c" in md and "<b>" not in md
     assert "    ````diff" in md
     assert "| `pascanu2013.clipping` | 6 | 3 | 1 | 2 | ✗ 60.0% |" in md
-    assert "| `pascanu2013.train` | — | — | — | — | 기록 없음 | — |" in md
+    assert "| `common.train` | — | — | — | — | 기록 없음 | — |" in md
     assert "미해결: 이 모듈의 테스트가 잡지 못함 (이 함수를 실행하는 테스트 없음)" in md
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from notes_code.common.chorales import Chorale, ChoraleSet
+from notes_code.common.results import ResultsError
 from notes_code.pascanu2013 import table1_runs as tr
-from notes_code.pascanu2013.experiments import ResultsError
 from notes_code.pascanu2013.polyphonic import PolyConfig
 from notes_code.pascanu2013.table1 import NLLCriterion, Table1Grid
 

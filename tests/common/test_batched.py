@@ -1,4 +1,4 @@
-"""Tests for notes_code.pascanu2013.batched: K runs of the Fig. 7 protocol as one batched model."""
+"""Tests for notes_code.common.batched: K runs of the Fig. 7 protocol as one batched model."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import time
 import pytest
 import torch
 
-from notes_code.pascanu2013.batched import check_batchable, coefficients, run_batched, train_step
+from notes_code.common.batched import check_batchable, coefficients, run_batched, train_step
+from notes_code.common.tasks import make_batch
+from notes_code.common.train import TrainConfig, generator, make_model, run
 from notes_code.pascanu2013.regularized_training import loss_and_grads
-from notes_code.pascanu2013.tasks import make_batch
-from notes_code.pascanu2013.train import TrainConfig, generator, make_model, run
 
 # Tiny sizes (n = 4, lengths 10-11, 4 sequences a batch, 12 updates): each mutant of the batched
 # trainer is run against these tests, so they must stay well under a second.
@@ -64,7 +64,7 @@ def _assert_same(batched: list, singles: tuple) -> None:
             torch.testing.assert_close(b.params[name], p, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["pascanu2013.batched"])
+@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["common.batched"])
 def test_batched_equals_single() -> None:
     """Batched multi-run training: K=5 runs mixing the three inits (§4.1.1), MSGD / MSGD-C /
     MSGD-CR (alpha=4), a released-code fallback, a diverging MSGD run, an early success and unequal

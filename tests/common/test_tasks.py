@@ -1,4 +1,4 @@
-"""Tests for notes_code.pascanu2013.tasks: statistical checks with fixed seeds."""
+"""Tests for notes_code.common.tasks: statistical checks with fixed seeds."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from notes_code.pascanu2013 import tasks
-from notes_code.pascanu2013.tasks import TASKS, Batch, errors, loss, make_batch, sample_length
+from notes_code.common import tasks
+from notes_code.common.tasks import TASKS, Batch, errors, loss, make_batch, sample_length
 
 
 def gen(seed: int = 0) -> torch.Generator:

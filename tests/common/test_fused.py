@@ -1,4 +1,4 @@
-"""Tests for notes_code.pascanu2013.fused: the fused Triton update against the batched trainer.
+"""Tests for notes_code.common.fused: the fused Triton update against the batched trainer.
 
 Without a GPU the kernel runs in Triton's interpreter (TRITON_INTERPRET=1, set by the module when
 no CUDA device is visible); on the GPU machine the same tests run the compiled kernel on CUDA.
@@ -22,9 +22,12 @@ except ImportError as exc:
     pytest.skip(f"Triton cannot be imported ({exc}); install the optional extra 'triton' to test "
                 "the fused kernel", allow_module_level=True)
 
-from notes_code.pascanu2013 import batched, fused  # noqa: E402
-from notes_code.pascanu2013.tasks import make_batch  # noqa: E402
-from notes_code.pascanu2013.train import TrainConfig, generator, make_model  # noqa: E402
+from notes_code.common import (
+    batched,  # noqa: E402
+    fused,  # noqa: E402
+)
+from notes_code.common.tasks import make_batch  # noqa: E402
+from notes_code.common.train import TrainConfig, generator, make_model  # noqa: E402
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 if DEVICE.type == "cpu" and not fused.INTERPRETED:
@@ -186,13 +189,13 @@ def test_gpu_run_toy(tmp_path, monkeypatch) -> None:
         pytest.skip("the toy run is the CPU test of the GPU script")
     monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripts"))
     gpu_run = importlib.import_module("gpu_run")  # importable: the worker processes unpickle from it
-    from notes_code.pascanu2013 import experiments as ex
+    from notes_code.common import results
 
     argv = ["--toy", "--out", str(tmp_path), "--budget", "2", "--workers", "2", "--minutes", "5"]
     assert gpu_run.main(argv) == 0
-    data = ex.load_results(tmp_path / "fig7.json")
+    data = results.load_results(tmp_path / "fig7.json")
     assert len(data["cells"]) == 6
-    assert data["provenance"]["trainer"].startswith("notes_code.pascanu2013.fused")
+    assert data["provenance"]["trainer"].startswith("notes_code.common.fused")
     assert {c["updates"] for c in data["cells"].values()} <= {0, 2}
     man = json.loads((tmp_path / "gpu_run.json").read_text())
     assert man["budget"] == 2 and man["fig7"]["status"] == {"10": "done", "12": "done"}

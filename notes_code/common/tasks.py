@@ -1,4 +1,4 @@
-r"""# Synthetic pathological tasks of Pascanu, Mikolov & Bengio (2013)
+r"""# The pathological tasks of Hochreiter & Schmidhuber (1997), as Pascanu, Mikolov & Bengio (2013) use them
 
 Section 4.1 of the paper trains RNNs on six long-range tasks. The encodings come from the
 authors' released generators (`pascanur/trainingRNNs`: `tempOrder.py`, `tempOrder3bit.py`,

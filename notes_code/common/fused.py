@@ -53,8 +53,9 @@ from triton.runtime.interpreter import InterpretedFunction  # noqa: E402
 #: before triton was first imported
 INTERPRETED = isinstance(tl.sum, InterpretedFunction)
 
+from notes_code.common.train import TrainConfig, TrainResult  # noqa: E402
+
 from . import batched  # noqa: E402
-from .train import TrainConfig, TrainResult  # noqa: E402
 
 FELL_BACK, CLIPPED, OK = 1, 2, 4  # bits of the kernel's per-run flags
 

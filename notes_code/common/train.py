@@ -45,9 +45,10 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from .clipping import clip_grad_norm_with_fallback_, grad_norm
-from .regularized_training import loss_and_grads
-from .rnn import PascanuRNN
+from notes_code.pascanu2013.clipping import clip_grad_norm_with_fallback_, grad_norm
+from notes_code.pascanu2013.regularized_training import loss_and_grads
+from notes_code.pascanu2013.rnn import PascanuRNN
+
 from .tasks import TASKS, errors, make_batch, sample_length
 
 INITS: tuple[str, ...] = ("sigmoid", "basic_tanh", "smart_tanh")

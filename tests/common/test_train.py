@@ -1,4 +1,4 @@
-"""Tests for notes_code.pascanu2013.train: the Fig. 7 training protocol (§4.1.1, released code)."""
+"""Tests for notes_code.common.train: the Fig. 7 training protocol (§4.1.1, released code)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import time
 import pytest
 import torch
 
+from notes_code.common.tasks import TASKS
+from notes_code.common.train import TrainConfig, eval_plan, make_model
+from notes_code.common.train import run as _train_run
 from notes_code.pascanu2013.init import spectral_radius
-from notes_code.pascanu2013.tasks import TASKS
-from notes_code.pascanu2013.train import TrainConfig, eval_plan, make_model
-from notes_code.pascanu2013.train import run as _train_run
 
 
 def run(config: TrainConfig, callback=None, **kw):
@@ -150,7 +150,7 @@ def test_clip_count_uses_geq_at_the_threshold() -> None:
 def test_alpha_only_acts_in_msgd_cr(engine: str) -> None:
     """§3.3 / Fig. 7 methods: Omega's weight alpha enters MSGD-CR only. MSGD-C (and MSGD) runs with
     alpha 0 and alpha 4 end bit-identical, while MSGD-CR's alpha changes the weights."""
-    from notes_code.pascanu2013.batched import run_batched
+    from notes_code.common.batched import run_batched
 
     def train(cfg: TrainConfig):
         return run(cfg) if engine == "single" else run_batched([cfg])[0]
@@ -173,8 +173,8 @@ def test_evaluation_uses_fresh_sequences(monkeypatch, engine: str) -> None:
     """§4.1.1 protocol: every evaluation draws fresh test sequences (from the run's eval stream):
     no draw, test or training, starts from a random state an earlier draw started from, and each
     evaluation draws exactly the chunks of its eval plan."""
-    from notes_code.pascanu2013 import batched, train
-    from notes_code.pascanu2013.tasks import make_batch as real
+    from notes_code.common import batched, train
+    from notes_code.common.tasks import make_batch as real
 
     module = train if engine == "single" else batched
     seen: list[tuple[int, torch.Tensor]] = []  # (batch size, generator state before the draw)
@@ -214,8 +214,8 @@ def test_evaluate_follows_the_plan() -> None:
     with the lengths of eval_plan(config, step): the screen first, the full test only if the
     screen's error is below the threshold; without a screen, the full test alone. Recomputed
     here with errors() on the same draws."""
-    from notes_code.pascanu2013.tasks import errors, make_batch
-    from notes_code.pascanu2013.train import evaluate, generator
+    from notes_code.common.tasks import errors, make_batch
+    from notes_code.common.train import evaluate, generator
 
     base = TrainConfig(n_hidden=4, min_length=10, max_length=14, eval_size=30, screen_size=10,
                        eval_chunk=8, dtype="float64")
@@ -251,7 +251,7 @@ def test_evaluate_follows_the_plan() -> None:
 def test_atomic_save_creates_missing_folders(tmp_path) -> None:
     """Checkpoints and results can go to a folder that does not exist yet (created with its
     parents); the file is written whole and no temporary file is left beside it."""
-    from notes_code.pascanu2013.train import atomic_save
+    from notes_code.common.train import atomic_save
 
     path = tmp_path / "a" / "b" / "run.pt"
     atomic_save({"x": torch.arange(3)}, path)
@@ -274,7 +274,7 @@ def test_history_matches_the_batched_trainer(case: str) -> None:
     Omega since the previous evaluation, largest norm, fallback and clip counts, error, n_eval) and
     weights equal those of the batched trainer, which computes them separately; for MSGD (no
     guard), MSGD-CR, a diverging MSGD run and the released code's fallback (MSGD-C)."""
-    from notes_code.pascanu2013.batched import run_batched
+    from notes_code.common.batched import run_batched
 
     cfg = TrainConfig(**{"n_hidden": 4, "min_length": 10, "max_length": 12, "batch_size": 4, "lr": 0.1,
                          "max_updates": 9, "eval_every": 4, "eval_size": 24, "screen_size": 8,
@@ -380,7 +380,7 @@ def test_history_row_is_the_mean_since_the_last_evaluation() -> None:
     """Fig. 7 history rows: loss and Omega are the means over the updates since the previous
     evaluation, grad_norm the largest norm, the counts as accumulated (n_clipped 0 when an old
     accumulator lacks it); with no update in between the sums are divided by 1."""
-    from notes_code.pascanu2013.train import _row
+    from notes_code.common.train import _row
 
     acc = {"loss": 3.0, "omega": 1.5, "n": 3, "grad_norm": 2.5, "n_fallback": 1, "n_clipped": 2}
     assert _row(8, 0.25, 24, acc) == {"update": 8, "error": 0.25, "n_eval": 24, "loss": 1.0, "omega": 0.5,
@@ -413,8 +413,8 @@ def test_eval_plan_screen_bounds() -> None:
 def test_make_model_is_the_named_init() -> None:
     """A run's initial network is the §4.1.1 init named by the config, with the task's head and
     sizes, drawn from the run's own "init" generator stream."""
+    from notes_code.common.train import generator
     from notes_code.pascanu2013.rnn import PascanuRNN
-    from notes_code.pascanu2013.train import generator
 
     for task, init in (("add", "basic_tanh"), ("torder", "sigmoid")):
         cfg = TrainConfig(task=task, init=init, n_hidden=5, seed=3, dtype="float64")
