@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
 
-from .tasks import TASKS, make_batch, sample_length
+from .tasks import TASKS, arith_steps, make_batch, sample_length
 from .train import DTYPES, TrainConfig, TrainResult, _row, atomic_save, eval_plan, generator, make_model
 
 SHARED = ("task", "n_hidden", "min_length", "max_length", "batch_size", "length_seed", "eval_every",
@@ -213,8 +213,8 @@ def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor
 
 
 def _data(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,
-          device: torch.device) -> tuple[Tensor, Tensor]:
-    bs = [make_batch(task, size, length, g, dtype) for g in gens]
+          device: torch.device, steps: int | None = None) -> tuple[Tensor, Tensor]:
+    bs = [make_batch(task, size, length, g, dtype, steps) for g in gens]
     return torch.stack([b.u for b in bs], 1).to(device), torch.stack([b.target for b in bs]).to(device)
 
 
@@ -230,10 +230,10 @@ def _errors(P: dict, cfgs: list[TrainConfig], gens: list, step: int, device: tor
         sub = {k: v[todo] for k, v in P.items()}
         co_sub = coefficients([cfgs[i] for i in todo], device, dtype)
         wrong = torch.zeros(len(todo), dtype=torch.long, device=device)
-        for size, length in plan:
+        for size, length, steps in plan:
             wrong += count_errors(sub, co_sub, *_data(c0.task, size, length, [gens[i] for i in todo],
-                                                        dtype, device))
-        total = sum(s for s, _ in plan)
+                                                        dtype, device, steps))
+        total = sum(s for s, *_ in plan)
         for i, w in zip(todo, wrong.tolist(), strict=True):
             out[i] = (w / total, total)
         todo = [i for i in todo if not last and out[i][0] < c0.success_error]
@@ -297,7 +297,8 @@ def run_batched(configs: list[TrainConfig], device: torch.device | str = "cpu", 
     while st["work"]:
         work, step = st["work"], st["step"]
         T = sample_length(c0.min_length, c0.max_length, gens["length"][0])
-        U, Y = _data(c0.task, c0.batch_size, T, [gens["data"][i] for i in work], dtype, device)
+        steps = arith_steps(c0.task, T, gens["length"][0])
+        U, Y = _data(c0.task, c0.batch_size, T, [gens["data"][i] for i in work], dtype, device, steps)
         s = train_step(P, co, U, Y, alive, workspace=ws)
         div_at = torch.where(alive & ~s["ok"], step, div_at)
         alive = alive & s["ok"]

@@ -34,7 +34,9 @@ Below, $l$ is the requested length and $\mathrm{randint}(n)$ is uniform over $\{
   last $n_{pos}$ steps, starting at the go step itself, which must replay the pattern. A
   sequence is wrong if any step is wrong.
 
-Training draws one length per batch, uniformly in $[l_{min}, l_{max}-1]$ (`sample_length`).
+Training draws one length per batch, uniformly in $[l_{min}, l_{max}-1]$ (`sample_length`);
+for `add` and `mul` the trainers then draw $l'$ from the same stream (`arith_steps`), so that
+runs trained together share it (the released code draws it with the data).
 """
 
 from __future__ import annotations
@@ -185,11 +187,34 @@ def temporal_order_3bit(
     return _order("torder3", (0.1, 0.3, 0.6), batch_size, length, generator, dtype)
 
 
+def arith_steps(task_name: str, length: int, generator: torch.Generator) -> int | None:
+    r"""The steps of one `add`/`mul` batch, $l' = l + \mathrm{randint}(\lfloor .1l \rfloor)$.
+
+    `addition.py` draws $l'$ once per batch. The trainers draw it here, from the stream that
+    drew $l$ (shared by batched runs), and pass it to `make_batch` as `steps`, so that runs
+    trained together see batches of one length. Other tasks draw nothing.
+
+    Args:
+        task_name: A key of `TASKS`.
+        length: Nominal length l.
+        generator: Source of randomness.
+
+    Returns:
+        $l'$ for `add` and `mul`, else `None`.
+    """
+    if _task(task_name).head != "last_linear":
+        return None
+    return length + int(_randint(int(0.1 * length), (1,), generator))
+
+
 def _arith(
-    name: str, batch_size: int, length: int, generator: torch.Generator, dtype: torch.dtype
+    name: str, batch_size: int, length: int, generator: torch.Generator, dtype: torch.dtype,
+    steps: int | None = None,
 ) -> Batch:
     _check(name, batch_size, length)
-    total = length + int(_randint(int(0.1 * length), (1,), generator))
+    total = arith_steps(name, length, generator) if steps is None else steps
+    if not length <= total < length + max(1, int(0.1 * length)):
+        raise ValueError(f"{name}: steps={total} is not in [l, l + floor(.1 l)) for l={length}")
     first, second = int(0.1 * total), int(0.4 * total)
     cols = torch.arange(batch_size)
     p0 = _randint(first, (batch_size,), generator)
@@ -204,7 +229,8 @@ def _arith(
 
 
 def addition(
-    batch_size: int, length: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
+    batch_size: int, length: int, generator: torch.Generator, dtype: torch.dtype = torch.float32,
+    steps: int | None = None,
 ) -> Batch:
     r"""Addition task (§4.1.2, `addition.py`): target $(x_{p_0} + x_{p_1})/2$.
 
@@ -214,15 +240,17 @@ def addition(
             $T = l + \mathrm{randint}(\lfloor .1l \rfloor)$ steps.
         generator: Source of randomness.
         dtype: Floating dtype of `u` and `target`.
+        steps: $T$ drawn beforehand (`arith_steps`); `None` draws it from `generator`.
 
     Returns:
         `u` of shape `(T, B, 2)` (marker, value), `target` of shape `(B, 1)`.
     """
-    return _arith("add", batch_size, length, generator, dtype)
+    return _arith("add", batch_size, length, generator, dtype, steps)
 
 
 def multiplication(
-    batch_size: int, length: int, generator: torch.Generator, dtype: torch.dtype = torch.float32
+    batch_size: int, length: int, generator: torch.Generator, dtype: torch.dtype = torch.float32,
+    steps: int | None = None,
 ) -> Batch:
     r"""Multiplication task (§4.1.2, `multiplication.py`): target $x_{p_0} x_{p_1}$.
 
@@ -232,11 +260,12 @@ def multiplication(
             $T = l + \mathrm{randint}(\lfloor .1l \rfloor)$ steps.
         generator: Source of randomness.
         dtype: Floating dtype of `u` and `target`.
+        steps: $T$ drawn beforehand (`arith_steps`); `None` draws it from `generator`.
 
     Returns:
         `u` of shape `(T, B, 2)` (marker, value), `target` of shape `(B, 1)`.
     """
-    return _arith("mul", batch_size, length, generator, dtype)
+    return _arith("mul", batch_size, length, generator, dtype, steps)
 
 
 def random_permutation(
@@ -302,7 +331,7 @@ _GENERATORS: dict[str, Callable[[int, int, torch.Generator, torch.dtype], Batch]
 
 def make_batch(
     task_name: str, batch_size: int, length: int, generator: torch.Generator,
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype = torch.float32, steps: int | None = None,
 ) -> Batch:
     r"""Generate one batch of the task registered as `task_name` (default settings).
 
@@ -312,12 +341,20 @@ def make_batch(
         length: Length argument of the generator.
         generator: Source of randomness.
         dtype: Floating dtype of the inputs.
+        steps: `add`/`mul` only: the batch's steps, drawn beforehand (`arith_steps`).
 
     Returns:
         The `Batch`; shapes as documented for each generator.
+
+    Raises:
+        ValueError: for an unknown task, bad sizes, or `steps` given to another task.
     """
-    _task(task_name)
-    return _GENERATORS[task_name](batch_size, length, generator, dtype)
+    if steps is None:
+        _task(task_name)
+        return _GENERATORS[task_name](batch_size, length, generator, dtype)
+    if _task(task_name).head != "last_linear":
+        raise ValueError(f"steps is drawn for add and mul only, not {task_name!r}")
+    return _GENERATORS[task_name](batch_size, length, generator, dtype, steps=steps)
 
 
 def _check_shapes(task: Task, y: torch.Tensor, target: torch.Tensor) -> None:

@@ -49,7 +49,7 @@ from notes_code.pascanu2013.clipping import clip_grad_norm_with_fallback_, grad_
 from notes_code.pascanu2013.regularized_training import loss_and_grads
 from notes_code.pascanu2013.rnn import PascanuRNN
 
-from .tasks import TASKS, errors, make_batch, sample_length
+from .tasks import TASKS, arith_steps, errors, make_batch, sample_length
 
 INITS: tuple[str, ...] = ("sigmoid", "basic_tanh", "smart_tanh")
 METHODS: tuple[str, ...] = ("MSGD", "MSGD-C", "MSGD-CR")
@@ -182,14 +182,22 @@ def make_model(config: TrainConfig, device: torch.device | str = "cpu") -> Pasca
                  generator=generator(config.seed, "init"), dtype=DTYPES[config.dtype], device=device)
 
 
-def eval_plan(config: TrainConfig, step: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    r"""`(screen, full)`: the (chunk size, length) pairs of the pre-test (empty without one) and of
-    the success test after update `step`; each chunk draws its length, as the released code."""
+Chunk = tuple[int, int, int | None]  # (sequences, length, add/mul steps or None)
+
+
+def eval_plan(config: TrainConfig, step: int) -> tuple[list[Chunk], list[Chunk]]:
+    r"""`(screen, full)`: the (chunk size, length, steps) of the pre-test (empty without one) and of
+    the success test after update `step`; each chunk draws its length, as the released code (and,
+    for `add`/`mul`, its steps: `tasks.arith_steps`)."""
     g = generator(config.length_seed, f"eval-lengths:{step}")
 
-    def chunks(total: int) -> list[tuple[int, int]]:
+    def chunk(size: int) -> Chunk:
+        length = sample_length(config.min_length, config.max_length, g)
+        return size, length, arith_steps(config.task, length, g)
+
+    def chunks(total: int) -> list[Chunk]:
         sizes = [config.eval_chunk] * (total // config.eval_chunk) + [total % config.eval_chunk]
-        return [(s, sample_length(config.min_length, config.max_length, g)) for s in sizes if s]
+        return [chunk(s) for s in sizes if s]
 
     screen = chunks(config.screen_size) if 0 < config.screen_size < config.eval_size else []
     return screen, chunks(config.eval_size)
@@ -204,10 +212,10 @@ def evaluate(model: PascanuRNN, config: TrainConfig, step: int, g: torch.Generat
             continue
         wrong = 0
         with torch.no_grad():
-            for size, length in plan:
-                batch = make_batch(config.task, size, length, g, dtype)
+            for size, length, steps in plan:
+                batch = make_batch(config.task, size, length, g, dtype, steps)
                 wrong += int(errors(config.task, model(batch.u.to(device)).y, batch.target.to(device)).sum())
-        total = sum(size for size, _ in plan)
+        total = sum(size for size, *_ in plan)
         if wrong / total >= config.success_error:
             break
     return wrong / total, total
@@ -311,7 +319,8 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
     dtype = DTYPES[config.dtype]
     while outcome == "fail" and step < config.max_updates:
         length = sample_length(config.min_length, config.max_length, gens["length"])
-        batch = make_batch(config.task, config.batch_size, length, gens["data"], dtype)
+        steps = arith_steps(config.task, length, gens["length"])
+        batch = make_batch(config.task, config.batch_size, length, gens["data"], dtype, steps)
         applied, s = _sgd_step(model, config, batch.u.to(device), batch.target.to(device))
         if not applied:
             outcome = "diverged"

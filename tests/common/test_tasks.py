@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from notes_code.common import tasks
-from notes_code.common.tasks import TASKS, Batch, errors, loss, make_batch, sample_length
+from notes_code.common.tasks import TASKS, Batch, arith_steps, errors, loss, make_batch, sample_length
 
 
 def gen(seed: int = 0) -> torch.Generator:
@@ -323,3 +323,31 @@ def test_one_hot_width_is_the_alphabet(name: str, length: int) -> None:
     the permutation task) even when a short sequence does not use its largest symbols."""
     widths = {make_batch(name, 1, length, gen(seed)).u.shape[-1] for seed in range(40)}
     assert widths == {TASKS[name].n_in}
+
+
+@pytest.mark.parametrize("name", ["add", "mul"])
+def test_arith_steps_drawn_beforehand_give_the_same_batch(name) -> None:
+    """§4.1.2 (addition.py): the batch's steps l' = l + randint(.1 l) may be drawn beforehand
+    (`arith_steps`, from the stream the trainers share) and passed as `steps`: drawn from the same
+    generator state, the batch equals the one whose generator draws l' itself."""
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    own = make_batch(name, 5, 40, g1)
+    steps = arith_steps(name, 40, g2)
+    given = make_batch(name, 5, 40, g2, steps=steps)
+    assert steps == own.u.shape[0] and 40 <= steps < 44
+    assert torch.equal(own.u, given.u) and torch.equal(own.target, given.target)
+    assert {arith_steps(name, 40, g1) for _ in range(200)} == set(range(40, 44))
+
+
+def test_arith_steps_only_for_linear_tasks() -> None:
+    """Other tasks draw nothing (their training streams, and so the recorded grids, are unchanged);
+    `steps` given to them, or outside [l, l + floor(.1 l)), is a clear error."""
+    g = torch.Generator().manual_seed(0)
+    state = g.get_state().clone()
+    assert all(arith_steps(t, 30, g) is None for t in ("torder", "torder3", "perm", "mem"))
+    assert torch.equal(g.get_state(), state)
+    with pytest.raises(ValueError, match="add and mul only"):
+        make_batch("torder", 2, 30, g, steps=30)
+    for bad in (29, 33):
+        with pytest.raises(ValueError, match="not in"):
+            make_batch("add", 2, 30, g, steps=bad)

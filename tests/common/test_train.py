@@ -119,8 +119,8 @@ def test_eval_plan_depends_only_on_step() -> None:
     """Evaluation on fresh sequences (§4.1.1): screen + full test sizes, lengths in range and fixed
     by (length_seed, update) alone."""
     screen, full = eval_plan(TINY, 30)
-    assert [s for s, _ in screen] == [40] and [s for s, _ in full] == [50, 50]
-    assert all(TINY.min_length <= L < TINY.max_length for _, L in screen + full)
+    assert [s for s, *_ in screen] == [40] and [s for s, *_ in full] == [50, 50]
+    assert all(TINY.min_length <= L < TINY.max_length and steps is None for _, L, steps in screen + full)
     assert eval_plan(TINY, 30) == (screen, full)
 
 
@@ -179,9 +179,9 @@ def test_evaluation_uses_fresh_sequences(monkeypatch, engine: str) -> None:
     module = train if engine == "single" else batched
     seen: list[tuple[int, torch.Tensor]] = []  # (batch size, generator state before the draw)
 
-    def spy(task, size, length, g, dtype):
+    def spy(task, size, length, g, dtype, steps=None):
         seen.append((size, g.get_state().clone()))
-        return real(task, size, length, g, dtype)
+        return real(task, size, length, g, dtype, steps)
 
     monkeypatch.setattr(module, "make_batch", spy)
     cfg = dataclasses.replace(TINY, method="MSGD-C", max_updates=30, success_error=1e-9)
@@ -231,10 +231,10 @@ def test_evaluate_follows_the_plan() -> None:
                 continue
             wrong = 0
             with torch.no_grad():
-                for size, length in plan:
-                    b = make_batch(cfg.task, size, length, g, torch.float64)
+                for size, length, steps in plan:
+                    b = make_batch(cfg.task, size, length, g, torch.float64, steps)
                     wrong += int(errors(cfg.task, model(b.u).y, b.target).sum())
-            total = sum(s for s, _ in plan)
+            total = sum(s for s, *_ in plan)
             want = (wrong / total, total)
             if wrong / total >= cfg.success_error:
                 break
@@ -405,7 +405,7 @@ def test_eval_plan_screen_bounds() -> None:
     as (or larger than) the full test, or of size 0, is not (the full test alone)."""
     base = TrainConfig(eval_size=30, eval_chunk=8, min_length=10, max_length=14)
     screen, full = eval_plan(dataclasses.replace(base, screen_size=1), 3)
-    assert [s for s, _ in screen] == [1] and [s for s, _ in full] == [8, 8, 8, 6]
+    assert [s for s, *_ in screen] == [1] and [s for s, *_ in full] == [8, 8, 8, 6]
     for size in (0, 30, 31):
         assert eval_plan(dataclasses.replace(base, screen_size=size), 3)[0] == []
 
