@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from notes_code.common.chorales import MissingMusic21, load_chorales  # noqa: E402
 from notes_code.common.results import ResultsError  # noqa: E402
+from notes_code.common.runguard import LockedError, UsageError  # noqa: E402
 from notes_code.pascanu2013.table1_grids import GRIDS  # noqa: E402
 from notes_code.pascanu2013.table1_runs import run_grid  # noqa: E402
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load_chorales()
         run_grid(GRIDS[args.grid], data=data, out=args.out, force=args.force, workers=args.workers,
                  threads=args.threads, log=lambda s: print(s, flush=True))
-    except (MissingMusic21, ResultsError) as exc:
+    except (MissingMusic21, ResultsError, UsageError, LockedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -2,7 +2,7 @@ r"""# Recording Table 1 runs on the chorales: resumable, atomic, with provenance
 
 `run_grid` trains the missing runs of a `table1.Table1Grid` (in parallel processes if asked,
 one torch thread each) and writes **one JSON file per grid** after every finished run, through
-`experiments.write_results` (temporary file + `os.replace`), so an interrupted grid resumes from
+`common.results.write_results` (temporary file + `os.replace`), so an interrupted grid resumes from
 its recorded runs. The file holds the grid's definition and hash (criteria included), the
 data's summary and hash (`ChoraleSet.summary`), provenance (git commit and whether the tree
 was dirty, CPU, torch and Python versions, threads and workers, wall time per session) and one
@@ -10,7 +10,9 @@ record per run keyed by `PolyConfig.key()`.
 
 A file that cannot be read or validated, one recorded under another definition of the grid,
 or on other data (another data hash: a different music21 corpus or conversion) raises
-`ResultsError` and is neither used nor overwritten without `force`.
+`ResultsError` and is neither used nor overwritten without `force`. Arguments are checked
+before anything runs (`runguard.check_run_args`), and a second runner on the same file is
+locked out (`runguard.results_lock`), as for the synthetic grids.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import datetime as _dt
 import math
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ import numpy as np
 import torch
 
 from notes_code.common.results import ResultsError, provenance, read_checked, write_results
+from notes_code.common.runguard import check_run_args, results_lock
 from notes_code.common.runner import DATA_DIR
 
 from ..common.chorales import ChoraleSet, load_chorales
@@ -107,10 +110,18 @@ def run_grid(grid: Table1Grid, *, data: ChoraleSet | None = None, out: Path | No
         The results data, as written.
 
     Raises:
+        UsageError: workers or threads below 1, or `out` a directory (nothing runs).
+        LockedError: another runner is writing `out` (`<out>.lock`, naming the holder).
         ResultsError: a corrupted file, or one from another definition or data, without `force`.
     """
-    data = load_chorales() if data is None else data
     out = Path(out) if out is not None else default_path(grid.name)
+    check_run_args(budget=grid.base.epochs, device="cpu", workers=workers, threads=threads, out=out)
+    with results_lock(out):
+        return _run_grid(grid, load_chorales() if data is None else data, out, force, workers, threads, log)
+
+
+def _run_grid(grid: Table1Grid, data: ChoraleSet, out: Path, force: bool, workers: int, threads: int,
+              log: Callable[[str], None]) -> dict[str, Any]:
     folds = grid.folds(data)
     summary = {**data.summary(), "per_fold": grid.per_fold,
                "used_per_fold": {f: len(r) for f, r in folds.items()},
@@ -155,9 +166,10 @@ def run_grid(grid: Table1Grid, *, data: ChoraleSet | None = None, out: Path | No
             f"{r.nll.get('test')} ({r.wall_time:.0f} s)")
 
     if workers > 1:
+        # recorded as each finishes: an interruption loses no run finished before a slower one
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_worker, c, folds, threads) for c in todo]
-            for fut in futures:
+            for fut in as_completed(futures):
                 record(fut.result())
     else:
         for c in todo:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
 
 from notes_code.common.chorales import Chorale, ChoraleSet
 from notes_code.common.results import ResultsError
+from notes_code.common.runguard import LockedError, UsageError, results_lock
 from notes_code.pascanu2013 import table1_runs as tr
 from notes_code.pascanu2013.polyphonic import PolyConfig
 from notes_code.pascanu2013.table1 import NLLCriterion, Table1Grid
@@ -104,3 +106,28 @@ def test_corrupted_foreign_or_other_data_file_is_refused_and_kept(tmp_path) -> N
 def test_claim_report_without_a_file(tmp_path) -> None:
     """The notes say plainly when nothing has been recorded yet."""
     assert "기록 없음" in tr.claim_report(GRID, "pascanu2013/x", tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(("kw", "message"), [({"workers": 0}, "workers must be at least 1"),
+                                             ({"threads": 0}, "threads must be at least 1")])
+def test_bad_arguments_stop_before_anything_runs(tmp_path, kw, message) -> None:
+    """Table 1 runner (§4.2): workers or threads below 1, or `out` a directory, stop the run with a
+    usage error before any data is read or any file written."""
+    out = tmp_path / "t.json"
+    with pytest.raises(UsageError, match=message):
+        tr.run_grid(GRID, data=_data(), out=out, log=_quiet, **kw)
+    with pytest.raises(UsageError, match="is a directory"):
+        tr.run_grid(GRID, data=_data(), out=tmp_path, log=_quiet)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_second_runner_is_locked_out(tmp_path) -> None:
+    """Table 1 runner: while one runner holds the results file's lock, a second one on the same
+    file stops with a message naming the holder, and the file is not touched."""
+    out = tmp_path / "t.json"
+    with results_lock(out):
+        with pytest.raises(LockedError, match=f"pid {os.getpid()}"):
+            tr.run_grid(GRID, data=_data(), out=out, log=_quiet)
+    assert not out.exists()
+    tr.run_grid(GRID, data=_data(), out=out, log=_quiet)  # released: the next run proceeds
+    assert len(json.loads(out.read_text())["cells"]) == len(GRID.cells())
