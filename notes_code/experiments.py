@@ -41,10 +41,10 @@ import sys
 from pathlib import Path
 
 from notes_code.common.cluster import ClusterUnavailable, ray_engine, require_ray
+from notes_code.common.grid import Grid
 from notes_code.common.results import ResultsError, load_results, markdown_table
 from notes_code.common.runguard import LockedError, UsageError, check_run_args
-from notes_code.common.runner import TRAINERS, GroupsFailed, default_path, restate, run_grid
-from notes_code.pascanu2013.grids import GRIDS, Grid
+from notes_code.common.runner import GRIDS, TRAINERS, GroupsFailed, default_path, restate, run_grid
 
 
 def _parser() -> argparse.ArgumentParser:

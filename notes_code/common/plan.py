@@ -42,9 +42,9 @@ from typing import Any
 import torch
 
 from notes_code.common import batched, fastcpu
+from notes_code.common.grid import Grid
 from notes_code.common.tasks import make_batch
 from notes_code.common.train import DTYPES, TrainConfig, generator, make_model
-from notes_code.pascanu2013.grids import Grid
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU_PATTERNS = ("docs/data/**/*gpu*.json", "docs/data/**/*fused*.json")

@@ -42,7 +42,9 @@ from tqdm import tqdm
 
 from notes_code.common.batched import run_batched
 from notes_code.common.cluster import train_group
+from notes_code.common.criteria import markdown, verdicts
 from notes_code.common.fastcpu import run_fast
+from notes_code.common.grid import Grid
 from notes_code.common.results import (
     ROOT,
     SCHEMA,
@@ -55,11 +57,13 @@ from notes_code.common.results import (
 )
 from notes_code.common.runguard import check_run_args, results_lock
 from notes_code.common.train import TrainConfig, TrainResult
-from notes_code.pascanu2013.criteria import markdown, verdicts
-from notes_code.pascanu2013.grids import GRIDS, Grid
+from notes_code.hochreiter1997.grids import GRIDS as _HOCHREITER_GRIDS
+from notes_code.pascanu2013.grids import GRIDS as _PASCANU_GRIDS
 
 DATA_DIR = ROOT / "docs" / "data" / "pascanu2013"
 CHECKPOINT_DIR = ROOT / "reports" / "checkpoints"
+#: every registered grid, by name (each paper registers its own in `notes_code.<paper>.grids`)
+GRIDS: dict[str, Grid] = {**_PASCANU_GRIDS, **_HOCHREITER_GRIDS}
 
 
 class GroupsFailed(RuntimeError):
@@ -76,9 +80,13 @@ class GroupsFailed(RuntimeError):
                          "are recorded; run the same command again to resume the failed ones")
 
 
-def default_path(grid: str) -> Path:
-    r"""`docs/data/pascanu2013/<grid>.json` in the repository."""
-    return DATA_DIR / f"{grid}.json"
+def default_path(grid: str | Grid) -> Path:
+    r"""`docs/data/<paper>/<name>.json` in the repository, for a grid or a registered grid's name
+    (`pascanu2013` for a name not registered)."""
+    if isinstance(grid, str):
+        grid = GRIDS.get(grid) or grid
+    paper, name = (grid.paper, grid.name) if isinstance(grid, Grid) else ("pascanu2013", grid)
+    return ROOT / "docs" / "data" / paper / f"{name}.json"
 
 
 #: the batched trainers a grid can run on: the reference and the CPU engine (same updates)
@@ -109,7 +117,7 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
     Args:
         grid: the grid.
         device: torch device for training.
-        out: results file (default `default_path(grid.name)`).
+        out: results file (default `default_path(grid)`).
         force: replace a corrupted file, or one from another grid configuration (cells whose
             full config matches are still reused).
         progress: tqdm bars.
@@ -131,7 +139,7 @@ def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force:
         ResultsError: for a corrupted or foreign results file without `force`.
         GroupsFailed: some groups failed under `engine` (the others are recorded).
     """
-    out = Path(out) if out is not None else default_path(grid.name)
+    out = Path(out) if out is not None else default_path(grid)
     check_run_args(budget=grid.budget, device=device, workers=workers, threads=threads, out=out,
                    device_here=engine is None)
     with results_lock(out):
@@ -247,7 +255,7 @@ def restate(grid: Grid, path: Path | None = None, *, reason: str,
 
     Args:
         grid: the grid as defined now.
-        path: the results file (default `default_path(grid.name)`).
+        path: the results file (default `default_path(grid)`).
         reason: why the configuration was restated (kept in the file).
         now: clock for the entry (tests).
 
@@ -258,7 +266,7 @@ def restate(grid: Grid, path: Path | None = None, *, reason: str,
         ResultsError: a missing or invalid file, or one whose cells the new definition changes.
         LockedError: a runner is writing the file (`<path>.lock`).
     """
-    path = Path(path) if path is not None else default_path(grid.name)
+    path = Path(path) if path is not None else default_path(grid)
     if not path.exists():
         raise ResultsError(f"{path}: no results file to restate")
     with results_lock(path):
@@ -308,5 +316,5 @@ def claim_report(grid: str, claim: str, path: Path | None = None) -> str:
     return markdown(found)
 
 
-__all__ = ["CHECKPOINT_DIR", "DATA_DIR", "TRAINERS", "GroupsFailed", "claim_report", "default_path",
+__all__ = ["CHECKPOINT_DIR", "DATA_DIR", "GRIDS", "TRAINERS", "GroupsFailed", "claim_report", "default_path",
            "restate", "run_grid"]

@@ -1,85 +1,17 @@
-r"""# The experiment grids and the criteria registered with them
+r"""# The grids of Pascanu et al. (2013, §4.1) and the criteria registered with them
 
-A `Grid` is the product inits × methods × lengths × seeds on one task, every other setting
-(learning rate, clipping threshold, $\alpha$, batch size, evaluation, budget) coming from a
-base `TrainConfig`. Its **deviations** from the paper (in English and Korean) and the
-**criteria** that decide its claims (`criteria.Criterion`) are part of the definition and of
-its hash: a criterion cannot change after the data are in without changing the grid's
-identity. Running and recording grids is `notes_code.common.runner`.
+Each grid (`notes_code.common.grid.Grid`) is one experiment of the paper at stated settings:
+the CI tier (short sequences, a few minutes on 2 CPU cores), Fig. 7 at the paper's protocol
+with a stated budget, and the other tasks. Its deviations from the paper and the criteria
+that decide its claims are part of its definition and hash. Running and recording grids is
+`notes_code.common.runner`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-from dataclasses import dataclass
-from typing import Any
-
-from notes_code.common.train import INITS, METHODS, TrainConfig
-
-from .criteria import TANH, Cells, Criterion
-
-
-@dataclass(frozen=True)
-class Grid:
-    r"""One experiment grid.
-
-    Attributes:
-        name: the grid's name (also the results file's stem).
-        description: what the grid shows.
-        base: every setting but init, method, length and seed (`max_updates` is the budget).
-        inits: initialisations (§4.1.1).
-        methods: `"MSGD"`, `"MSGD-C"`, `"MSGD-CR"`.
-        lengths: training (and test) lengths.
-        seeds: seeds per (init, method, length).
-        deviations: departures from the paper's protocol, stated with the results.
-        deviations_ko: the same deviations in Korean, for the notes (one per deviation).
-        criteria: the criteria that decide the grid's claims (registered before it runs).
-    """
-
-    name: str
-    description: str
-    base: TrainConfig
-    inits: tuple[str, ...] = INITS
-    methods: tuple[str, ...] = METHODS
-    lengths: tuple[int, ...] = (50, 100, 150, 200)
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    deviations: tuple[str, ...] = ()
-    deviations_ko: tuple[str, ...] = ()
-    criteria: tuple[Criterion, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.deviations_ko and len(self.deviations_ko) != len(self.deviations):
-            raise ValueError(f"grid {self.name}: {len(self.deviations)} deviations but "
-                             f"{len(self.deviations_ko)} Korean ones")
-
-    @property
-    def budget(self) -> int:
-        r"""Updates per run at most."""
-        return self.base.max_updates
-
-    def with_budget(self, budget: int) -> Grid:
-        r"""The same grid with another budget (a different configuration: new cell keys)."""
-        return dataclasses.replace(self, base=dataclasses.replace(self.base, max_updates=int(budget)))
-
-    def cells(self) -> list[TrainConfig]:
-        r"""Every run of the grid, length-major."""
-        return [dataclasses.replace(self.base, init=i, method=m, seed=s, min_length=L, max_length=L)
-                for L in self.lengths for i in self.inits for m in self.methods for s in self.seeds]
-
-    def groups(self) -> dict[int, list[TrainConfig]]:
-        r"""The cells by length: each list trains as one batched model."""
-        return {L: [c for c in self.cells() if c.min_length == L] for L in self.lengths}
-
-    def as_dict(self) -> dict[str, Any]:
-        r"""The configuration as JSON-ready data."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
-
-    def config_hash(self) -> str:
-        r"""Hash of `as_dict()` (16 hex digits)."""
-        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
-
+from notes_code.common.criteria import TANH, Cells, Criterion
+from notes_code.common.grid import Grid
+from notes_code.common.train import TrainConfig
 
 _EVAL = {"eval_size": 10_000, "screen_size": 1_000, "eval_chunk": 1_000, "success_error": 0.01}
 _SCREEN = ("the 10,000-sequence success test runs only when a 1,000-sequence pre-test (every "

@@ -14,11 +14,11 @@ import torch
 from notes_code import experiments as cli
 from notes_code.common import cluster, results
 from notes_code.common.batched import run_batched
+from notes_code.common.grid import Grid
 from notes_code.common.results import load_results
 from notes_code.common.runguard import UsageError
-from notes_code.common.runner import GroupsFailed, run_grid
+from notes_code.common.runner import GRIDS, GroupsFailed, run_grid
 from notes_code.common.train import TrainConfig
-from notes_code.pascanu2013.grids import GRIDS, Grid
 
 TINY = Grid("tiny", "a test grid",
             TrainConfig(n_hidden=6, lr=0.1, max_updates=30, eval_every=10, eval_size=40, screen_size=0,

@@ -11,8 +11,9 @@ import torch
 from notes_code import experiments as cli
 from notes_code.common import batched
 from notes_code.common import plan as pl
+from notes_code.common.grid import Grid
+from notes_code.common.runner import GRIDS
 from notes_code.common.train import TrainConfig
-from notes_code.pascanu2013.grids import GRIDS, Grid
 
 TINY = Grid("tiny", "a test grid",
             TrainConfig(n_hidden=6, lr=0.1, max_updates=20, eval_every=10, eval_size=40, screen_size=0,

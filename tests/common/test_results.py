@@ -9,8 +9,8 @@ import pytest
 from notes_code import experiments as cli
 from notes_code.common import results
 from notes_code.common.results import ResultsError
+from notes_code.common.runner import GRIDS
 from notes_code.common.train import TrainConfig
-from notes_code.pascanu2013.grids import GRIDS
 from tests.common.tiny_grid import TINY, counting, run_tiny
 
 

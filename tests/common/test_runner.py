@@ -14,10 +14,10 @@ import torch
 from notes_code import experiments as cli
 from notes_code.common import results, runner
 from notes_code.common.batched import run_batched
+from notes_code.common.criteria import Cells, Criterion
 from notes_code.common.results import ResultsError, load_results
 from notes_code.common.runguard import LockedError, UsageError, check_run_args, results_lock
-from notes_code.pascanu2013.criteria import Cells, Criterion
-from notes_code.pascanu2013.grids import GRIDS
+from notes_code.common.runner import GRIDS
 from tests.common.tiny_grid import TINY, counting, run_tiny
 
 

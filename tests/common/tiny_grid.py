@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from notes_code.common.batched import run_batched
+from notes_code.common.grid import Grid
 from notes_code.common.runner import run_grid
 from notes_code.common.train import TrainConfig
-from notes_code.pascanu2013.grids import Grid
 
 TINY = Grid("tiny", "a test grid",
             TrainConfig(n_hidden=6, lr=0.1, max_updates=20, eval_every=10, eval_size=40, screen_size=0,

@@ -9,11 +9,12 @@ import torch
 
 from notes_code.common import runner
 from notes_code.common.batched import run_batched
+from notes_code.common.criteria import TANH, Cells, Criterion, evaluate, verdicts
+from notes_code.common.grid import Grid
 from notes_code.common.results import cell_record, load_results, provenance
 from notes_code.common.runner import default_path
 from notes_code.common.train import INITS, METHODS
-from notes_code.pascanu2013.criteria import TANH, Cells, Criterion, evaluate, verdicts
-from notes_code.pascanu2013.grids import GRIDS, Grid
+from notes_code.pascanu2013.grids import GRIDS
 
 CI_FILE = runner.default_path("ci")
 FIG7_2H = GRIDS["fig7-2h"]

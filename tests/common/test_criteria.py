@@ -1,10 +1,10 @@
-"""Tests for notes_code.pascanu2013.criteria: registered claim criteria and their verdicts."""
+"""Tests for notes_code.common.criteria: registered claim criteria and their verdicts."""
 
 from __future__ import annotations
 
 import pytest
 
-from notes_code.pascanu2013.criteria import (
+from notes_code.common.criteria import (
     Cells,
     Criterion,
     evaluate,

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..common.stats import ALPHA, Count, Difference, compare, count
+from notes_code.common.stats import ALPHA, Count, Difference, compare, count
 
 KINDS = ("more-successes", "gap-grows", "failures-exploded")
 TANH = ("basic_tanh", "smart_tanh")
