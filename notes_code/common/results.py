@@ -87,7 +87,8 @@ def cell_record(result: TrainResult, session: dict[str, Any]) -> dict[str, Any]:
     step = max(1, math.ceil(len(result.history) / 50))
     history = [{k: _finite(float(f"{v:.6g}")) if isinstance(v, float) else v for k, v in row.items()}
                for row in result.history[::step]]
-    rho = spectral_radius(result.params["W_rec"]) if result.params is not None else None
+    W_rec = (result.params or {}).get("W_rec")  # None for an LSTM: it has no W_rec
+    rho = spectral_radius(W_rec) if W_rec is not None else None
     return {"init": c.init, "method": c.method, "length": c.min_length, "seed": c.seed,
             "outcome": result.outcome, "updates": result.updates, "final_error": result.final_error,
             "max_grad_norm": _finite(result.max_grad_norm), "n_fallback": result.n_fallback,

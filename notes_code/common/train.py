@@ -1,4 +1,4 @@
-r"""# Training protocol of Fig. 7 (§4.1.1): MSGD, MSGD-C and MSGD-CR
+r"""# Training protocol of Fig. 7 (§4.1.1): MSGD, MSGD-C and MSGD-CR, for the RNN or an LSTM
 
 One run trains a `PascanuRNN` with plain minibatch SGD, $\theta \leftarrow \theta - \eta\,\hat{\mathbf g}$
 (learning rate $\eta$ = `lr`, no momentum), where $\hat{\mathbf g}$ depends on the method:
@@ -24,6 +24,12 @@ at the budget) the run is tested on **fresh** sequences from a third generator: 
 `eval_size` sequences are misclassified. Eval lengths at update $s$ come from a generator
 seeded by (`length_seed`, $s$), so they do not depend on the run's history.
 
+The network is the RNN of eq. (2) with one of the inits of §4.1.1, or an LSTM
+(`init="lstm1997"` or `"lstm"`, `notes_code.hochreiter1997.train.LSTMNet`) trained by the same
+protocol: the same data, lengths, evaluation on fresh sequences and success test, MSGD or
+MSGD-C (Algorithm 1 and the fallback on its recurrent matrix $\mathbf{W}_{hh}$). Its gradient
+comes from autograd; MSGD-CR is refused for it ($\Omega$ is defined for eq. 2).
+
 `run` checkpoints atomically (model, step, every generator state, history); restarted with
 the same config and checkpoint path it continues and ends in the same state, bit for bit on CPU.
 """
@@ -42,16 +48,20 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 from tqdm import tqdm
 
 from notes_code.pascanu2013.clipping import clip_grad_norm_with_fallback_, grad_norm
 from notes_code.pascanu2013.regularized_training import loss_and_grads
-from notes_code.pascanu2013.rnn import PascanuRNN
+from notes_code.pascanu2013.rnn import PascanuRNN, RNNOutput
 
 from .tasks import TASKS, arith_steps, errors, make_batch, sample_length
+from .tasks import loss as task_loss
 
 INITS: tuple[str, ...] = ("sigmoid", "basic_tanh", "smart_tanh")
+#: networks a run can train in place of the RNN: the 1997 LSTM cell and the forget-gate cell of
+#: Gers et al. (2000) (`notes_code.hochreiter1997.train.LSTMNet`, the RNN's heads on the cells)
+LSTM_INITS: tuple[str, ...] = ("lstm1997", "lstm")
 METHODS: tuple[str, ...] = ("MSGD", "MSGD-C", "MSGD-CR")
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
 
@@ -62,7 +72,8 @@ class TrainConfig:
 
     Attributes:
         task: key of `TASKS` (`"torder"`: temporal order, 4 classes).
-        init: `"sigmoid"`, `"basic_tanh"` or `"smart_tanh"` (§4.1.1).
+        init: the network and its initialisation: `"sigmoid"`, `"basic_tanh"` or `"smart_tanh"`
+            (the RNN of eq. 2, §4.1.1), or `"lstm1997"` / `"lstm"` (an LSTM, `LSTM_INITS`).
         method: `"MSGD"`, `"MSGD-C"` or `"MSGD-CR"`.
         n_hidden: hidden units $n$ (50).
         min_length: shortest training length.
@@ -108,8 +119,10 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [(self.task in TASKS, f"task {self.task!r} not in {sorted(TASKS)}"),
-                  (self.init in INITS, f"init {self.init!r} not in {INITS}"),
+                  (self.init in INITS + LSTM_INITS, f"init {self.init!r} not in {INITS + LSTM_INITS}"),
                   (self.method in METHODS, f"method {self.method!r} not in {METHODS}"),
+                  (not (self.method == "MSGD-CR" and self.init in LSTM_INITS),
+                   f"MSGD-CR adds Omega, defined for the RNN of eq. (2), not for {self.init!r}"),
                   (self.dtype in DTYPES, f"dtype {self.dtype!r} not in {sorted(DTYPES)}"),
                   (self.min_length <= self.max_length, "min_length > max_length"),
                   (min(self.n_hidden, self.batch_size, self.max_updates, self.eval_every,
@@ -173,10 +186,17 @@ def generator(seed: int, stream: str) -> torch.Generator:
     return torch.Generator().manual_seed(int(digest[:15], 16))
 
 
-def make_model(config: TrainConfig, device: torch.device | str = "cpu") -> PascanuRNN:
-    r"""The initial network of a run: the init of §4.1.1 named by `config.init`, drawn from the
-    run's `"init"` generator, on `device`."""
+def make_model(config: TrainConfig, device: torch.device | str = "cpu") -> nn.Module:
+    r"""The initial network of a run: the init of §4.1.1 named by `config.init` (or an `LSTMNet`
+    with Gaussian weights of standard deviation 0.1 and the task's head), drawn from the run's
+    `"init"` generator, on `device`."""
     task = TASKS[config.task]
+    if config.init in LSTM_INITS:
+        from notes_code.hochreiter1997.train import LSTMNet  # the LSTM note's network (lazy: no cycle)
+
+        return LSTMNet(task.n_in, config.n_hidden, task.n_out, forget_gate=config.init == "lstm",
+                       head=task.head, generator=generator(config.seed, "init"),
+                       dtype=DTYPES[config.dtype], device=device)
     build = getattr(PascanuRNN, f"{config.init}_init")
     return build(task.n_in, config.n_hidden, task.n_out, head=task.head,
                  generator=generator(config.seed, "init"), dtype=DTYPES[config.dtype], device=device)
@@ -203,10 +223,17 @@ def eval_plan(config: TrainConfig, step: int) -> tuple[list[Chunk], list[Chunk]]
     return screen, chunks(config.eval_size)
 
 
-def evaluate(model: PascanuRNN, config: TrainConfig, step: int, g: torch.Generator) -> tuple[float, int]:
+def outputs(model: nn.Module, u: Tensor) -> Tensor:
+    r"""The head's output for inputs `u` `(T, B, n_in)`: `PascanuRNN` returns it with its states,
+    an `LSTMNet` alone."""
+    out = model(u)
+    return out.y if isinstance(out, RNNOutput) else out
+
+
+def evaluate(model: nn.Module, config: TrainConfig, step: int, g: torch.Generator) -> tuple[float, int]:
     r"""`(error, n_sequences)` on fresh sequences from the eval generator `g`: the screen, then,
     if its error is under `success_error`, the full test (lengths from `eval_plan`)."""
-    device, dtype = model.W_rec.device, DTYPES[config.dtype]
+    device, dtype = next(model.parameters()).device, DTYPES[config.dtype]
     for plan in eval_plan(config, step):
         if not plan:
             continue
@@ -214,7 +241,8 @@ def evaluate(model: PascanuRNN, config: TrainConfig, step: int, g: torch.Generat
         with torch.no_grad():
             for size, length, steps in plan:
                 batch = make_batch(config.task, size, length, g, dtype, steps)
-                wrong += int(errors(config.task, model(batch.u.to(device)).y, batch.target.to(device)).sum())
+                y = outputs(model, batch.u.to(device))
+                wrong += int(errors(config.task, y, batch.target.to(device)).sum())
         total = sum(size for size, *_ in plan)
         if wrong / total >= config.success_error:
             break
@@ -244,17 +272,30 @@ def _row(step: int, error: float, n_eval: int, acc: dict[str, float]) -> dict[st
             "n_clipped": acc.get("n_clipped", 0)}
 
 
-def _sgd_step(model: PascanuRNN, config: TrainConfig, u: Tensor, target: Tensor) -> tuple[bool, dict]:
-    """One update in place. Returns (applied, stats); not applied means diverged.
+def _grads(model: nn.Module, config: TrainConfig, u: Tensor, target: Tensor
+           ) -> tuple[dict[str, Tensor], Tensor, float, float]:
+    """(gradients by parameter name, the recurrent matrix of the fallback, loss, Omega): explicit
+    BPTT with Omega for the RNN (`loss_and_grads`), autograd for an LSTM (no Omega)."""
+    if isinstance(model, PascanuRNN):
+        step = loss_and_grads(model, u, target, config.alpha if config.method == "MSGD-CR" else 0.0)
+        return step.grads, model.W_rec, float(step.loss), float(step.omega)
+    params = dict(model.named_parameters())
+    cost = task_loss(config.task, outputs(model, u), target)
+    grads = torch.autograd.grad(cost, list(params.values()))
+    return dict(zip(params, grads, strict=True)), model.lstm.W_hh, float(cost.detach()), 0.0
+
+
+def _sgd_step(model: nn.Module, config: TrainConfig, u: Tensor, target: Tensor) -> tuple[bool, dict]:
+    r"""One update in place. Returns (applied, stats); not applied means diverged.
 
     A step is never applied if it would write a NaN or Inf into a weight. MSGD has no guard
     (a non-finite loss or norm ends the run); the clipped methods replace a non-finite or huge
-    gradient by the released code's fallback (counted in `fell_back`)."""
-    step = loss_and_grads(model, u, target, config.alpha if config.method == "MSGD-CR" else 0.0)
+    gradient by the released code's fallback (counted in `fell_back`; for an LSTM the fallback
+    shrinks its recurrent matrix $\mathbf{W}_{hh}$)."""
+    grads, W_rec, loss, omega = _grads(model, config, u, target)
     params = dict(model.named_parameters())
     for name, p in params.items():
-        p.grad = step.grads[name]
-    loss, omega = float(step.loss), float(step.omega)
+        p.grad = grads[name]
     if config.method == "MSGD":
         norm = float(grad_norm(params.values()))
         fell_back = clipped = False
@@ -262,7 +303,7 @@ def _sgd_step(model: PascanuRNN, config: TrainConfig, u: Tensor, target: Tensor)
             return False, {}
     else:
         norm = float(clip_grad_norm_with_fallback_(
-            params.values(), model.W_rec, config.clip, fallback_threshold=config.fallback_threshold,
+            params.values(), W_rec, config.clip, fallback_threshold=config.fallback_threshold,
             shrink=config.fallback_shrink, eps=0.0))
         fell_back = not (math.isfinite(norm) and norm <= config.fallback_threshold)
         clipped = not fell_back and norm >= config.clip  # Algorithm 1's >=
@@ -362,5 +403,5 @@ def run(config: TrainConfig, *, checkpoint: Path | None = None, progress: bool =
                        int(totals["n_clipped"]))
 
 
-__all__ = ["DTYPES", "INITS", "METHODS", "TrainConfig", "TrainResult", "atomic_save", "eval_plan",
-           "evaluate", "generator", "make_model", "run"]
+__all__ = ["DTYPES", "INITS", "LSTM_INITS", "METHODS", "TrainConfig", "TrainResult", "atomic_save",
+           "eval_plan", "evaluate", "generator", "make_model", "outputs", "run"]

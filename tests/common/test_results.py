@@ -8,7 +8,7 @@ import pytest
 
 from notes_code import experiments as cli
 from notes_code.common import results
-from notes_code.common.results import ResultsError
+from notes_code.common.results import OUTCOMES, ResultsError, cell_record
 from notes_code.common.runner import GRIDS
 from notes_code.common.train import TrainConfig
 from tests.common.tiny_grid import TINY, counting, run_tiny
@@ -92,3 +92,16 @@ def test_nonfinite_cell_is_a_corrupted_file(tmp_path, capsys, monkeypatch, value
     err = capsys.readouterr().err
     assert "corrupted results file" in err and key in err and str(path) in err
     assert path.read_bytes() == before
+
+
+def test_cell_record_of_an_lstm_run_has_no_spectral_radius() -> None:
+    """An LSTM cell (the LSTM note's grids) is recorded like an RNN cell, but without
+    rho(W_rec), which it does not have; every other field is finite JSON."""
+    import dataclasses
+
+    from notes_code.common.train import run
+
+    cfg = dataclasses.replace(TINY.base, init="lstm", method="MSGD-C", min_length=10, max_length=10)
+    cell = cell_record(run(cfg), {"git_commit": "t", "device": "cpu"})
+    assert cell["init"] == "lstm" and cell["rho_final"] is None and cell["outcome"] in OUTCOMES
+    json.dumps(cell, allow_nan=False)

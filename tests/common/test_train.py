@@ -425,3 +425,85 @@ def test_make_model_is_the_named_init() -> None:
         assert m.head == TASKS[task].head
         for name, p in ref.named_parameters():
             assert torch.equal(getattr(m, name), p)
+
+
+LSTM_TINY = dataclasses.replace(TINY, init="lstm", method="MSGD-C", clip=1e-3, max_updates=3, eval_every=3)
+
+
+@pytest.mark.parametrize("init", ["lstm1997", "lstm"])
+@pytest.mark.parametrize("method", ["MSGD", "MSGD-C"])
+def test_lstm_update_is_sgd_on_the_autograd_gradient(init: str, method: str) -> None:
+    """Same protocol for the LSTM (Hochreiter & Schmidhuber 1997, beside §4.1.1): each update is
+    SGD on autograd's gradient of the task loss, on the run's own batch of the drawn length; with
+    MSGD-C the gradient is first rescaled by Algorithm 1 (norm from torch.nn.utils.get_total_norm)."""
+    from notes_code.common.tasks import arith_steps, loss, make_batch, sample_length
+    from notes_code.common.train import generator
+
+    cfg = dataclasses.replace(LSTM_TINY, init=init, method=method)
+    got = run(cfg)
+    model = make_model(cfg)
+    assert model.lstm.forget_gate == (init == "lstm")
+    g_len, g_data = generator(cfg.length_seed, "length"), generator(cfg.seed, "data")
+    for _ in range(cfg.max_updates):
+        length = sample_length(cfg.min_length, cfg.max_length, g_len)
+        batch = make_batch(cfg.task, cfg.batch_size, length, g_data, torch.float64,
+                           arith_steps(cfg.task, length, g_len))
+        model.zero_grad()
+        loss(cfg.task, model(batch.u), batch.target).backward()
+        if method == "MSGD-C":  # Algorithm 1 (torch's clip_grad_norm_ adds 1e-6 to the norm)
+            norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()])
+            for p in model.parameters():
+                p.grad *= cfg.clip / norm if norm >= cfg.clip else 1.0
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= cfg.lr * p.grad
+    assert got.updates == cfg.max_updates and got.n_fallback == 0
+    assert got.n_clipped == (cfg.max_updates if method == "MSGD-C" else 0)  # every norm is above 1e-3
+    for name, p in model.named_parameters():
+        assert torch.allclose(got.params[name], p.detach(), rtol=1e-10, atol=1e-12), name
+
+
+def test_lstm_fallback_shrinks_its_recurrent_matrix_only() -> None:
+    """The released code's fallback, for an LSTM: the step is W_hh <- W_hh - lr * 0.02 W_hh,
+    every other parameter unchanged; Omega (eq. 10) is defined for the RNN only, so MSGD-CR is
+    refused for an LSTM with a clear error."""
+    cfg = dataclasses.replace(LSTM_TINY, fallback_threshold=0.0)
+    r = run(cfg)
+    init = dict(make_model(cfg).named_parameters())
+    assert r.n_fallback == 3
+    factor = (1.0 - cfg.lr * cfg.fallback_shrink) ** 3
+    assert torch.allclose(r.params["lstm.W_hh"], init["lstm.W_hh"].detach() * factor, rtol=1e-12, atol=0)
+    for name in ("lstm.W_ih", "lstm.b", "W_out", "b_out"):
+        assert torch.equal(r.params[name], init[name].detach())
+    with pytest.raises(ValueError, match="Omega, defined for the RNN"):
+        dataclasses.replace(LSTM_TINY, method="MSGD-CR")
+
+
+def test_lstm_is_evaluated_and_resumed_like_the_rnn(tmp_path) -> None:
+    """One success test for both networks (§4.1.1): the LSTM's error is measured on the same fresh
+    sequences (`eval_plan`) and a run resumed from its checkpoint ends exactly as an uninterrupted one."""
+    cfg = dataclasses.replace(LSTM_TINY, max_updates=6, eval_every=2)
+    full = run(cfg)
+    assert [h["update"] for h in full.history] == [2, 4, 6] and all(h["omega"] == 0 for h in full.history)
+    from notes_code.common.tasks import errors, make_batch
+    from notes_code.common.train import evaluate, generator
+
+    model, g = make_model(cfg), generator(cfg.seed, "eval")
+    got = evaluate(model, cfg, 6, generator(cfg.seed, "eval"))
+    screen, _ = eval_plan(cfg, 6)
+    wrong = sum(int(errors(cfg.task, model(b.u), b.target).sum())
+                for b in (make_batch(cfg.task, n, L, g, torch.float64, st) for n, L, st in screen))
+    assert got == (wrong / cfg.screen_size, cfg.screen_size)  # near chance: the screen fails
+    ck = tmp_path / "ck.pt"
+
+    def stop(step: int) -> None:
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(cfg, checkpoint=ck, checkpoint_every=1, callback=stop)
+    again = run(cfg, checkpoint=ck)
+    assert again.history == full.history and again.updates == full.updates
+    for name, p in full.params.items():
+        assert torch.equal(again.params[name], p), name
+
