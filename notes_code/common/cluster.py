@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from notes_code.common.batched import run_batched
+from notes_code.common.groups import run_group
 from notes_code.common.train import TrainConfig, TrainResult
 
 INSTALL_HINT = "pip install -e '.[cluster]'"
@@ -66,7 +67,8 @@ def require_ray() -> ModuleType:
 def train_group(configs: list[TrainConfig], device: str, checkpoint: str | Path, threads: int,
                 train: Callable[..., list[TrainResult]] = run_batched) -> list[TrainResult]:
     r"""Train one group (the body of a Ray task, and of a local worker process): set torch's
-    threads, then `train` with the checkpoint.
+    threads, then `groups.run_group` with the checkpoint (RNN runs batched by `train`, LSTM runs
+    one by one).
 
     Args:
         configs: the group's runs (one length).
@@ -81,7 +83,7 @@ def train_group(configs: list[TrainConfig], device: str, checkpoint: str | Path,
     import torch
 
     torch.set_num_threads(threads)
-    return train(configs, device, checkpoint=Path(checkpoint))
+    return run_group(configs, device, train=train, checkpoint=Path(checkpoint))
 
 
 def ray_engine(address: str | None = None, *, train: Callable[..., list[TrainResult]] = run_batched,

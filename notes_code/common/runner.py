@@ -45,6 +45,7 @@ from notes_code.common.cluster import train_group
 from notes_code.common.criteria import markdown, verdicts
 from notes_code.common.fastcpu import run_fast
 from notes_code.common.grid import Grid
+from notes_code.common.groups import drop_checkpoints, run_group, split
 from notes_code.common.results import (
     ROOT,
     SCHEMA,
@@ -94,7 +95,9 @@ TRAINERS: dict[str, Callable[..., list[TrainResult]]] = {"batched": run_batched,
 
 
 def _resume_configs(ckpt: Path, todo: list[TrainConfig], group: list[TrainConfig]) -> list[TrainConfig]:
-    """The group's checkpointed runs if they cover the pending ones, else the pending ones."""
+    """The group's checkpointed batched runs if they cover its pending ones, else the pending
+    ones; then the pending LSTM runs (each resumes from its own checkpoint)."""
+    (todo, lstm), (group, _) = split(todo), split(group)
     if ckpt.exists():
         by_key = {c.key(): c for c in group}
         try:
@@ -102,9 +105,9 @@ def _resume_configs(ckpt: Path, todo: list[TrainConfig], group: list[TrainConfig
         except Exception:  # noqa: BLE001 - an unreadable checkpoint is just not used
             keys = []
         if set(keys) <= set(by_key) and {c.key() for c in todo} <= set(keys):
-            return [by_key[k] for k in keys]
+            return [by_key[k] for k in keys] + lstm
         ckpt.unlink()
-    return todo
+    return todo + lstm
 
 
 def run_grid(grid: Grid, *, device: str = "cpu", out: Path | None = None, force: bool = False,
@@ -213,7 +216,7 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
                 continue
             for r in res:
                 record(r)
-            (ckdir / f"L{L}.pt").unlink(missing_ok=True)
+            drop_checkpoints(ckdir / f"L{L}.pt")
         if failed:
             raise GroupsFailed(grid.name, failed)
     elif workers > 1:
@@ -228,16 +231,17 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
                 L = futures[fut]
                 for r in fut.result():
                     record(r)
-                (ckdir / f"L{L}.pt").unlink(missing_ok=True)
+                drop_checkpoints(ckdir / f"L{L}.pt")
     else:
         for L, cfgs in plans.items():
-            log(f"length {L}: {len(cfgs)} runs as one batched model")
-            results = train(cfgs, device, checkpoint=ckdir / f"L{L}.pt", progress=progress,
-                            on_finish=lambda k, r: record(r))
+            n_rnn, n_lstm = map(len, split(cfgs))
+            log(f"length {L}: {n_rnn} runs as one batched model, {n_lstm} LSTM runs one by one")
+            results = run_group(cfgs, device, train=train, checkpoint=ckdir / f"L{L}.pt", progress=progress,
+                                on_finish=lambda k, r: record(r))
             for r in results:  # idempotent: already recorded by on_finish
                 if r.config.key() not in data["cells"]:
                     record(r)
-            (ckdir / f"L{L}.pt").unlink(missing_ok=True)
+            drop_checkpoints(ckdir / f"L{L}.pt")
     return data
 
 

@@ -18,7 +18,7 @@ from notes_code.common.grid import Grid
 from notes_code.common.results import load_results
 from notes_code.common.runguard import UsageError
 from notes_code.common.runner import GRIDS, GroupsFailed, run_grid
-from notes_code.common.train import TrainConfig
+from notes_code.common.train import TrainConfig, TrainResult
 
 TINY = Grid("tiny", "a test grid",
             TrainConfig(n_hidden=6, lr=0.1, max_updates=30, eval_every=10, eval_size=40, screen_size=0,
@@ -183,11 +183,12 @@ def test_task_resources_and_lifecycle(monkeypatch, tmp_path) -> None:
 
     def train(configs, device, *, checkpoint):
         seen.append((configs[0].min_length, device, checkpoint.name))
-        return []
+        return [TrainResult(c, "fail", 0, None) for c in configs]
 
     plans = {L: cfgs[:1] for L, cfgs in TINY.groups().items()}
     out = list(cluster.ray_engine("ray://head:10001", train=train)(plans, "cuda", tmp_path, 3))
-    assert out == [(10, []), (12, [])] and seen == [(10, "cuda", "L10.pt"), (12, "cuda", "L12.pt")]
+    assert [(L, [r.config for r in res]) for L, res in out] == list(plans.items())
+    assert seen == [(10, "cuda", "L10.pt"), (12, "cuda", "L12.pt")]
     assert fake.options == [{"num_cpus": 3, "num_gpus": 1, "max_retries": 0}]
     assert fake.inits == [{"address": "ray://head:10001"}] and fake.shutdowns == 1
     list(cluster.ray_engine(train=train)(plans, "cpu", tmp_path, 1))  # uses the running instance
