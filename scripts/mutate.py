@@ -52,8 +52,7 @@ from notes_code.kb.pytest_claims import write_atomic  # noqa: E402
 # mutant would take hours on 2 cores, so they are not part of mutation runs (their
 # claims' boxes say "not measured" for the modules they declare).
 SLOW_TEST_FILES = ("tests/pascanu2013/test_grids.py", "tests/common/test_runner.py",
-                   "tests/common/test_results.py", "tests/hochreiter1997/test_train.py",
-                   "tests/hochreiter1997/test_compare.py")
+                   "tests/common/test_results.py", "tests/hochreiter1997/test_grids.py")
 WORK = ROOT / "mutants"
 
 

@@ -25,7 +25,7 @@ at the budget) the run is tested on **fresh** sequences from a third generator: 
 seeded by (`length_seed`, $s$), so they do not depend on the run's history.
 
 The network is the RNN of eq. (2) with one of the inits of §4.1.1, or an LSTM
-(`init="lstm1997"` or `"lstm"`, `notes_code.hochreiter1997.train.LSTMNet`) trained by the same
+(`init="lstm1997"` or `"lstm"`, `notes_code.hochreiter1997.network.LSTMNet`) trained by the same
 protocol: the same data, lengths, evaluation on fresh sequences and success test, MSGD or
 MSGD-C (Algorithm 1 and the fallback on its recurrent matrix $\mathbf{W}_{hh}$). Its gradient
 comes from autograd; MSGD-CR is refused for it ($\Omega$ is defined for eq. 2).
@@ -60,7 +60,7 @@ from .tasks import loss as task_loss
 
 INITS: tuple[str, ...] = ("sigmoid", "basic_tanh", "smart_tanh")
 #: networks a run can train in place of the RNN: the 1997 LSTM cell and the forget-gate cell of
-#: Gers et al. (2000) (`notes_code.hochreiter1997.train.LSTMNet`, the RNN's heads on the cells)
+#: Gers et al. (2000) (`notes_code.hochreiter1997.network.LSTMNet`, the RNN's heads on the cells)
 LSTM_INITS: tuple[str, ...] = ("lstm1997", "lstm")
 METHODS: tuple[str, ...] = ("MSGD", "MSGD-C", "MSGD-CR")
 DTYPES: dict[str, torch.dtype] = {"float32": torch.float32, "float64": torch.float64}
@@ -192,7 +192,7 @@ def make_model(config: TrainConfig, device: torch.device | str = "cpu") -> nn.Mo
     `"init"` generator, on `device`."""
     task = TASKS[config.task]
     if config.init in LSTM_INITS:
-        from notes_code.hochreiter1997.train import LSTMNet  # the LSTM note's network (lazy: no cycle)
+        from notes_code.hochreiter1997.network import LSTMNet  # the LSTM note's network (lazy: no cycle)
 
         return LSTMNet(task.n_in, config.n_hidden, task.n_out, forget_gate=config.init == "lstm",
                        head=task.head, generator=generator(config.seed, "init"),

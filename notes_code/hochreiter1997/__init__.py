@@ -40,7 +40,7 @@ from .gradient_flow import (
     trace,
 )
 from .lstm import LSTM, SATURATED_FORGET_BIAS, lstm_state_list, lstm_states, lstm_step
-from .train import HEADS, Head, LSTMNet, LSTMRun, Optimizer, eval_error, train_lstm_on_task
+from .network import HEADS, Head, LSTMNet
 
 __all__ = [
     "FORGET_C",
@@ -53,17 +53,13 @@ __all__ = [
     "SATURATED_FORGET_BIAS",
     "Head",
     "LSTMNet",
-    "LSTMRun",
     "LagNorms",
-    "Optimizer",
     "Trace",
-    "eval_error",
     "jacobian_products",
     "lag_norms",
     "lstm_state_list",
     "lstm_states",
     "lstm_step",
     "step_jacobians",
-    "train_lstm_on_task",
     "trace",
 ]
