@@ -39,7 +39,8 @@ def _recorded() -> dict:
     return data
 
 
-@pytest.mark.claim(CLAIM, modules=["hochreiter1997.lstm", "common.train"])
+@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order",
+                   modules=["hochreiter1997.lstm", "common.train"])
 def test_recorded_lstm_beats_plain_msgd() -> None:
     """Recorded lstm-ci grid (Hochreiter & Schmidhuber 1997 §5 beside Pascanu et al. §4.1): the
     registered criterion holds: at length 30 the 1997 LSTM with MSGD-C solves more runs than the
@@ -63,7 +64,8 @@ def test_recorded_rnn_cells_equal_the_rnn_notes_ci_cells() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.claim(CLAIM, modules=["hochreiter1997.lstm", "common.train"])
+@pytest.mark.claim("hochreiter1997/matched-budget-temporal-order",
+                   modules=["hochreiter1997.lstm", "common.train"])
 def test_retrained_lstm_beats_plain_msgd() -> None:
     """Retrained from code at a small tier (temporal order, length 20, the grid's settings, at most
     1,000 updates, one thread): the 1997 LSTM with MSGD-C solves more of its 2 runs than plain
