@@ -14,6 +14,10 @@ cells by method, initialisation and length (`Cells`) and applies one of three ch
   $\rho(\mathbf{W}_{rec}) >$ `rho` (the necessary condition for explosion, eq. 7, is
   $\lambda_1 > 1/\gamma = 1$ for tanh) and with an error of at least `chance_error`
   (stuck near chance, 0.75 for four classes) rather than diverged (NaN).
+* `"solves"`: at least `minimum` runs of `a` succeed (the paper's success counts, §4.1.2).
+* `"generalises"`: at least one run of `a` succeeded, and every successful run has an error of
+  at most `max_error` on fresh sequences at each length of `at` (the cells' recorded
+  `generalisation`, tested after training; §4.1.1).
 
 `evaluate` turns a criterion and a list of cell records (recorded or freshly trained) into a
 `Verdict` that says whether it is met and carries the counts, Wilson intervals and $p$-value.
@@ -26,7 +30,7 @@ from typing import Any
 
 from notes_code.common.stats import ALPHA, Count, Difference, compare, count
 
-KINDS = ("more-successes", "gap-grows", "failures-exploded")
+KINDS = ("more-successes", "gap-grows", "failures-exploded", "solves", "generalises")
 TANH = ("basic_tanh", "smart_tanh")
 
 
@@ -79,6 +83,8 @@ class Criterion:
         spike: `failures-exploded`: largest gradient norm at least this times the threshold.
         rho: `failures-exploded`: final spectral radius above this.
         chance_error: `failures-exploded`: final error at least this.
+        minimum: `solves`: at least this many runs of `a` succeed.
+        max_error: `generalises`: the largest error allowed at every length of `at`.
     """
 
     claim: str
@@ -92,6 +98,8 @@ class Criterion:
     spike: float = 10.0
     rho: float = 1.0
     chance_error: float = 0.5
+    minimum: int = 1
+    max_error: float = 0.01
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -100,6 +108,8 @@ class Criterion:
             raise ValueError(f"criterion {self.kind!r} for {self.claim} needs cells b")
         if self.kind == "gap-grows" and len(self.at) != 2:
             raise ValueError(f"gap-grows for {self.claim} needs at=(short, long), got {self.at!r}")
+        if self.kind == "generalises" and not self.at:
+            raise ValueError(f"generalises for {self.claim} needs the test lengths at=(...)")
 
 
 @dataclass(frozen=True)
@@ -165,6 +175,11 @@ def evaluate(criterion: Criterion, cells: list[dict[str, Any]], clip: float = 1.
         parts = [f"T={L}: {x.a.rate - x.b.rate:+.2f} ({x.a.k}/{x.a.n} 대 {x.b.k}/{x.b.n})"
                  for L, x in zip((short, long), g, strict=True)]
         return Verdict(cr, gap[1] > gap[0], "성공률 차이 " + ", ".join(parts), gaps=(g[0], g[1]))
+    if cr.kind == "solves":
+        k = successes(cr.a.pick(cells))
+        return Verdict(cr, k.k >= cr.minimum, f"{cr.a.label()}: {k.text()} (기준: {cr.minimum}개 이상)")
+    if cr.kind == "generalises":
+        return _generalises(cr, cr.a.pick(cells))
     failed = [c for c in cr.a.pick(cells) if c["outcome"] != "success"]
     ok = [c["outcome"] == "fail" and (c["max_grad_norm"] or 0.0) >= cr.spike * clip
           and (c["rho_final"] or 0.0) > cr.rho and (c["final_error"] or 0.0) >= cr.chance_error
@@ -180,6 +195,19 @@ def evaluate(criterion: Criterion, cells: list[dict[str, Any]], clip: float = 1.
                             f"기준을 만족한 것 {sum(ok)}개; "
                             f"최대 기울기 노름 {min(norms):.1f}–{max(norms):.1f}, 마지막 ρ(W_rec) "
                             f"{min(rhos):.2f}–{max(rhos):.2f}, 마지막 오류 {min(errs):.2f}–{max(errs):.2f}")
+
+
+def _generalises(cr: Criterion, cells: list[dict[str, Any]]) -> Verdict:
+    """`generalises`: at least one run of `a` succeeded, and every successful one has an error
+    of at most `max_error` at each length of `at` (its recorded `generalisation`)."""
+    won = [c for c in cells if c["outcome"] == "success"]
+    if not won:
+        return Verdict(cr, False, f"{cr.a.label()}: {successes(cells).text()}, 일반화를 시험할 실행이 없다")
+    worst = {L: max(c.get("generalisation", {}).get(str(L), 1.0) for c in won) for L in cr.at}
+    parts = ", ".join(f"T={L}: {e:.4f}" for L, e in worst.items())
+    return Verdict(cr, all(e <= cr.max_error for e in worst.values()),
+                   f"{cr.a.label()}: {successes(cells).text()}; 성공한 실행의 가장 큰 오류 {parts} "
+                   f"(기준 ≤ {cr.max_error})")
 
 
 def field_range(cells: list[dict[str, Any]], name: str) -> tuple[float, float]:

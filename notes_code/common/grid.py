@@ -22,6 +22,15 @@ from typing import Any
 from notes_code.common.criteria import Criterion
 from notes_code.common.train import INITS, METHODS, TrainConfig
 
+# fields added after grids were first recorded, with the defaults that leave a hash unchanged
+_LATER: dict[str, Any] = {"paper": "pascanu2013", "min_length": None, "generalise": []}
+_LATER_CRITERION: dict[str, Any] = {"minimum": 1, "max_error": 0.01}
+
+
+def cell_length(config: TrainConfig) -> int:
+    r"""The length $L$ a cell is recorded under: its fixed length, or the longest it trains on."""
+    return config.min_length if config.min_length == config.max_length else config.max_length - 1
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -39,6 +48,11 @@ class Grid:
         deviations_ko: the same deviations in Korean, for the notes (one per deviation).
         criteria: the criteria that decide the grid's claims (registered before it runs).
         paper: the note whose data folder holds the results (`docs/data/<paper>/<name>.json`).
+        min_length: variable-length training: the cells of length $L$ train on lengths drawn in
+            $[$`min_length`$, L]$ (`max_length = L + 1`, as the released code's `[min, max - 1]`);
+            `None`: every cell trains at its fixed length.
+        generalise: lengths at which every finished run is tested after training (`eval_size`
+            fresh sequences each); recorded with the cell as `generalisation`.
     """
 
     name: str
@@ -52,6 +66,8 @@ class Grid:
     deviations_ko: tuple[str, ...] = ()
     criteria: tuple[Criterion, ...] = ()
     paper: str = "pascanu2013"
+    min_length: int | None = None
+    generalise: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.deviations_ko and len(self.deviations_ko) != len(self.deviations):
@@ -68,20 +84,28 @@ class Grid:
         return dataclasses.replace(self, base=dataclasses.replace(self.base, max_updates=int(budget)))
 
     def cells(self) -> list[TrainConfig]:
-        r"""Every run of the grid, length-major (at a fixed length $L$: `min_length = max_length = L`)."""
-        return [dataclasses.replace(self.base, init=i, method=m, seed=s, min_length=L, max_length=L)
+        r"""Every run of the grid, length-major (at a fixed length $L$: `min_length = max_length = L`;
+        with `min_length` set: `min_length`, `max_length = L + 1`)."""
+        def span(L: int) -> dict[str, int]:
+            return {"min_length": L, "max_length": L} if self.min_length is None else \
+                {"min_length": self.min_length, "max_length": L + 1}
+
+        return [dataclasses.replace(self.base, init=i, method=m, seed=s, **span(L))
                 for L in self.lengths for i in self.inits for m in self.methods for s in self.seeds]
 
     def groups(self) -> dict[int, list[TrainConfig]]:
         r"""The cells by length: each list trains as one batched model."""
-        return {L: [c for c in self.cells() if c.min_length == L] for L in self.lengths}
+        return {L: [c for c in self.cells() if cell_length(c) == L] for L in self.lengths}
 
     def as_dict(self) -> dict[str, Any]:
-        r"""The configuration as JSON-ready data (`paper` only when not the default, so that
-        the hashes of grids recorded before the field existed did not change)."""
+        r"""The configuration as JSON-ready data. Fields added after grids were first recorded
+        (`_LATER`, `_LATER_CRITERION`) appear only away from their defaults, so that the hashes
+        of the recorded grids did not change."""
         data = json.loads(json.dumps(dataclasses.asdict(self)))
-        if data["paper"] == "pascanu2013":
-            del data["paper"]
+        for d, later in ((data, _LATER), *((c, _LATER_CRITERION) for c in data["criteria"])):
+            for key, default in later.items():
+                if d[key] == default:
+                    del d[key]
         return data
 
     def config_hash(self) -> str:
@@ -89,4 +113,4 @@ class Grid:
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-__all__ = ["Grid"]
+__all__ = ["Grid", "cell_length"]

@@ -35,6 +35,7 @@ from typing import Any
 
 import torch
 
+from notes_code.common.grid import cell_length
 from notes_code.common.train import TrainConfig, TrainResult
 from notes_code.pascanu2013.init import spectral_radius
 
@@ -89,7 +90,7 @@ def cell_record(result: TrainResult, session: dict[str, Any]) -> dict[str, Any]:
                for row in result.history[::step]]
     W_rec = (result.params or {}).get("W_rec")  # None for an LSTM: it has no W_rec
     rho = spectral_radius(W_rec) if W_rec is not None else None
-    return {"init": c.init, "method": c.method, "length": c.min_length, "seed": c.seed,
+    return {"init": c.init, "method": c.method, "length": cell_length(c), "seed": c.seed,
             "outcome": result.outcome, "updates": result.updates, "final_error": result.final_error,
             "max_grad_norm": _finite(result.max_grad_norm), "n_fallback": result.n_fallback,
             "rho_final": _finite(rho), "wall_time_s": round(result.wall_time, 3),

@@ -44,7 +44,8 @@ from notes_code.common.batched import run_batched
 from notes_code.common.cluster import train_group
 from notes_code.common.criteria import markdown, verdicts
 from notes_code.common.fastcpu import run_fast
-from notes_code.common.grid import Grid
+from notes_code.common.generalise import generalisation
+from notes_code.common.grid import Grid, cell_length
 from notes_code.common.groups import drop_checkpoints, run_group, split
 from notes_code.common.results import (
     ROOT,
@@ -195,14 +196,17 @@ def _run_grid(grid: Grid, device: str, out: Path, force: bool, progress: bool, w
 
     def record(result: TrainResult) -> None:
         c = result.config
-        data["cells"][c.key()] = cell_record(result, session)
+        cell = cell_record(result, session)
+        if grid.generalise and result.success:  # the paper tests its successful models
+            cell["generalisation"] = generalisation(result, grid.generalise)
+        data["cells"][c.key()] = cell
         session["cells_trained"] = session.get("cells_trained", 0) + 1
         session["wall_time_s"] = round(time.perf_counter() - start, 1)
         data["provenance"].update({k: v for k, v in session.items() if k not in ("started", "cells_trained")})
         data["provenance"]["wall_time_s"] = round(sum(s.get("wall_time_s", 0.0) for s in sessions), 1)
         write_results(out, data)
         err = "-" if result.final_error is None else f"{result.final_error:.4f}"
-        log(f"  L={c.min_length} {c.init} {c.method} seed {c.seed}: {result.outcome} after "
+        log(f"  L={cell_length(c)} {c.init} {c.method} seed {c.seed}: {result.outcome} after "
             f"{result.updates} updates (error {err})")
 
     ckdir = Path(checkpoint_dir) if checkpoint_dir is not None else CHECKPOINT_DIR / grid.name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from notes_code.common.criteria import (
@@ -90,3 +92,31 @@ def test_helpers_for_the_notes() -> None:
     same, n = identical_pairs(_grid(1, 1), Cells(("MSGD-C",)), Cells(("MSGD",)))
     assert (same, n) == (10, 10)
     assert identical_pairs(_grid(2, 1), Cells(("MSGD-C",)), Cells(("MSGD",))) == (9, 10)
+
+
+def test_solves_counts_successes_against_the_registered_minimum() -> None:
+    """§4.1.2's success counts ("only two runs out of 5 succeeded" for permutation): `solves` is
+    met when at least `minimum` runs of the selection succeed, and not with one fewer."""
+    cells = [_cell("MSGD-CR", s, "success" if s < 2 else "fail") for s in range(5)]
+    crit = Criterion("p/x", "solves", "s", "n", Cells(("MSGD-CR",)), minimum=2)
+    assert evaluate(crit, cells).met and "2/5" in evaluate(crit, cells).detail
+    assert not evaluate(dataclasses.replace(crit, minimum=3), cells).met
+
+
+def test_generalises_needs_every_successful_run_under_the_bound() -> None:
+    """§4.1.1: the single variable-length model generalises (error at most `max_error` at every
+    test length) — every successful run must, one bad length of one run fails it, and a
+    selection without a successful run cannot meet it."""
+    def won(seed: int, gen: dict) -> dict:
+        return {**_cell("MSGD-CR", seed, "success"), "generalisation": gen}
+
+    good = {"50": 0.0, "5000": 0.004}
+    crit = Criterion("p/x", "generalises", "s", "n", Cells(("MSGD-CR",)), at=(50, 5000))
+    cells = [won(0, good), won(1, good), _cell("MSGD-CR", 2, "fail")]
+    v = evaluate(crit, cells)
+    assert v.met and "T=5000: 0.0040" in v.detail
+    assert not evaluate(crit, [*cells, won(3, {**good, "5000": 0.02})]).met
+    assert not evaluate(crit, [won(4, {"50": 0.0})]).met  # a length it was not tested at
+    assert not evaluate(crit, [_cell("MSGD-CR", 5, "fail")]).met
+    with pytest.raises(ValueError, match="needs the test lengths"):
+        Criterion("p/x", "generalises", "s", "n", Cells(("MSGD-CR",)))

@@ -208,3 +208,20 @@ def test_second_runner_is_locked_out(tmp_path, monkeypatch, capsys) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == []
     assert len(run_tiny(tmp_path)["cells"]) == 8
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt", "tiny.json"]
+
+
+def test_successful_runs_are_tested_for_generalisation(tmp_path) -> None:
+    """§4.1.1: a grid with `generalise` lengths records, with each successful cell, its error at
+    each of those lengths on fresh sequences (`generalise.generalisation`); failed cells have none."""
+    from notes_code.common.generalise import generalisation
+    from notes_code.common.train import TrainConfig, run
+
+    grid = dataclasses.replace(TINY, name="gen", base=dataclasses.replace(TINY.base, success_error=0.8),
+                               generalise=(10, 40))
+    data = run_tiny(tmp_path, grid)
+    won = [c for c in data["cells"].values() if c["outcome"] == "success"]
+    assert won and all(set(c["generalisation"]) == {"10", "40"} for c in won)
+    assert all("generalisation" not in c for c in data["cells"].values() if c["outcome"] != "success")
+    c = won[0]
+    cfg = TrainConfig(**c["config"])
+    assert c["generalisation"] == generalisation(run(cfg), (10, 40))
