@@ -164,12 +164,35 @@ def _dur(seconds: float) -> str:
 
 
 def group_sizes(grid: Grid) -> tuple[GroupSize, ...]:
-    r"""The size of each of `grid`'s groups (fixed length per group)."""
+    r"""The size of each of `grid`'s groups; a variable-length group counts its mean training
+    length $(l_{min} + L)/2$ per update."""
     out = []
     for L, cfgs in grid.groups().items():
         updates = sum(c.max_updates for c in cfgs)
-        out.append(GroupSize(L, len(cfgs), updates, updates * L))
+        mean = L if grid.min_length is None else (grid.min_length + L) / 2
+        out.append(GroupSize(L, len(cfgs), updates, round(updates * mean)))
     return tuple(out)
+
+
+def recorded_estimate(grid: Grid, bench: dict[str, Any]) -> float:
+    r"""Seconds to train `grid` in one process, from the recorded CPU-engine benchmark
+    (`docs/data/bench/fastcpu.json`) rather than a measurement now.
+
+    A batched update of $K$ runs over $T$ steps costs $T(a + bK)$: a per-step overhead $a$ and
+    a per-run-step cost $b$, fitted to the benchmark's two points ($T = 50$, $K = 45$ and
+    $T = 200$, $K = 90$, 2 threads). Each group is charged its budget at its mean length, with
+    no early stopping and no evaluation: an estimate for planning, not a measurement.
+
+    Args:
+        grid: the grid.
+        bench: the benchmark record (its `update` rows: `T`, `K`, `fastcpu_run_updates_per_s`).
+    """
+    rows = [(u["T"], u["K"], u["fastcpu_run_updates_per_s"]) for u in bench["update"][:2]]
+    (T1, K1, r1), (T2, K2, r2) = rows
+    s1, s2 = K1 / r1 / T1, K2 / r2 / T2  # seconds per step of one batched update
+    b = (s2 - s1) / (K2 - K1)
+    a = s1 - b * K1
+    return sum(g.run_timesteps / g.runs * (a + b * g.runs) for g in group_sizes(grid))
 
 
 def measure_rate(step: StepFn, configs: Sequence[TrainConfig], *, engine: str = "batched",
@@ -288,4 +311,4 @@ def plan(grid: Grid, *, engines: dict[str, StepFn] | None = None, workers: int =
 
 
 __all__ = ["ENGINES", "GroupSize", "Plan", "Rate", "gpu_benchmark", "gpu_rate", "group_sizes", "makespan",
-           "measure_rate", "plan"]
+           "measure_rate", "plan", "recorded_estimate"]

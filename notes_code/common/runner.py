@@ -61,11 +61,12 @@ from notes_code.common.runguard import check_run_args, results_lock
 from notes_code.common.train import TrainConfig, TrainResult
 from notes_code.hochreiter1997.grids import GRIDS as _HOCHREITER_GRIDS
 from notes_code.pascanu2013.grids import GRIDS as _PASCANU_GRIDS
+from notes_code.pascanu2013.task_grids import GRIDS as _PASCANU_TASK_GRIDS
 
 DATA_DIR = ROOT / "docs" / "data" / "pascanu2013"
 CHECKPOINT_DIR = ROOT / "reports" / "checkpoints"
 #: every registered grid, by name (each paper registers its own in `notes_code.<paper>.grids`)
-GRIDS: dict[str, Grid] = {**_PASCANU_GRIDS, **_HOCHREITER_GRIDS}
+GRIDS: dict[str, Grid] = {**_PASCANU_GRIDS, **_PASCANU_TASK_GRIDS, **_HOCHREITER_GRIDS}
 
 
 class GroupsFailed(RuntimeError):

@@ -32,7 +32,8 @@ Below, $l$ is the requested length and $\mathrm{randint}(n)$ is uniform over $\{
   $l + n_{pos}$, where channel $n_{values}+1$ is on instead. The total length is
   $l + 2n_{pos}$. The target at every step is the blank class $n_{values}$, except for the
   last $n_{pos}$ steps, starting at the go step itself, which must replay the pattern. A
-  sequence is wrong if any step is wrong.
+  sequence is wrong if any step is wrong. `mem5` is the 5-bit variant of §4.1.2: a pattern of
+  5 binary symbols ($n_{values} = 2$, $n_{pos} = 5$).
 
 Training draws one length per batch, uniformly in $[l_{min}, l_{max}-1]$ (`sample_length`);
 for `add` and `mul` the trainers then draw $l'$ from the same stream (`arith_steps`), so that
@@ -41,6 +42,7 @@ runs trained together share it (the released code draws it with the data).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -94,6 +96,7 @@ TASKS: dict[str, Task] = {
     "mul": Task("mul", 2, 1, "last_linear", 10),
     "perm": Task("perm", 100, 100, "last_softmax", 2),
     "mem": Task("mem", 7, 6, "softmax", 1),
+    "mem5": Task("mem5", 4, 3, "softmax", 1),
 }
 
 
@@ -326,6 +329,7 @@ _GENERATORS: dict[str, Callable[[int, int, torch.Generator, torch.dtype], Batch]
     "mul": multiplication,
     "perm": random_permutation,
     "mem": memorization,
+    "mem5": functools.partial(memorization, n_values=2, n_pos=5),
 }
 
 

@@ -3,6 +3,7 @@ wall-time estimates here, on one GPU and on a Ray cluster."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -128,3 +129,20 @@ def test_cli_plan(monkeypatch, capsys) -> None:
     assert torch.get_num_threads() == threads
     assert cli.main(["plan", "tiny", "--workers", "0"]) == 2
     assert "workers must be at least 1" in capsys.readouterr().err
+
+
+def test_recorded_estimate_reproduces_the_benchmark_points() -> None:
+    """The page's cost estimate (no measurement at build time): the linear cost model T(a + bK)
+    fitted to the recorded CPU-engine benchmark gives back the benchmark's own rates at its two
+    points, and a variable-length group is charged its mean length."""
+    from notes_code.common.plan import group_sizes, recorded_estimate
+
+    bench = {"update": [{"T": 50, "K": 45, "fastcpu_run_updates_per_s": 2000.0},
+                        {"T": 200, "K": 90, "fastcpu_run_updates_per_s": 700.0}]}
+    for T, K, rate in ((50, 45, 2000.0), (200, 90, 700.0)):
+        g = Grid("g", "d", dataclasses.replace(TINY.base, max_updates=1000), inits=("basic_tanh",),
+                 methods=("MSGD",), lengths=(T,), seeds=tuple(range(K)))
+        assert recorded_estimate(g, bench) == pytest.approx(1000 * K / rate, rel=1e-12)
+    var = Grid("v", "d", dataclasses.replace(TINY.base, max_updates=10), inits=("basic_tanh",),
+               methods=("MSGD",), lengths=(200,), seeds=(0,), min_length=50)
+    assert group_sizes(var)[0].run_timesteps == 10 * 125

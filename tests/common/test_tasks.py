@@ -48,6 +48,7 @@ def test_registry_matches_released_code() -> None:
         "mul": (2, 1, "last_linear"),
         "perm": (100, 100, "last_softmax"),
         "mem": (7, 6, "softmax"),
+        "mem5": (4, 3, "softmax"),  # memvalues=2, mempos=5: the 5-bit variant of §4.1.2
     }
     assert {k: (t.n_in, t.n_out, t.head) for k, t in TASKS.items()} == expected
     for name, task in TASKS.items():
@@ -351,3 +352,11 @@ def test_arith_steps_only_for_linear_tasks() -> None:
     for bad in (29, 33):
         with pytest.raises(ValueError, match="not in"):
             make_batch("add", 2, 30, g, steps=bad)
+
+
+def test_mem5_is_the_5_bit_memorization() -> None:
+    """§4.1.2's 5-bit variant of noiseless memorization: the registered `mem5` batch is the
+    memorization generator with 2 values and 5 positions (5 bits), T = l + 10."""
+    got = make_batch("mem5", 4, 30, gen(2))
+    want = tasks.memorization(4, 30, gen(2), n_values=2, n_pos=5)
+    assert got.u.shape == (40, 4, 4) and torch.equal(got.u, want.u) and torch.equal(got.target, want.target)
