@@ -32,11 +32,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
 
-from .tasks import TASKS, arith_steps, make_batch, sample_length
+from . import heads
+from .tasks import arith_steps, make_batch, sample_length
 from .train import DTYPES, TrainConfig, TrainResult, _row, atomic_save, eval_plan, generator, make_model
 
 SHARED = ("task", "n_hidden", "min_length", "max_length", "batch_size", "length_seed", "eval_every",
@@ -47,15 +47,13 @@ ACC = ("loss", "omega", "n", "grad_norm", "n_fallback", "n_clipped")
 
 def check_batchable(configs: list[TrainConfig]) -> None:
     r"""Raise `ValueError` unless the runs can share one batched model: they must agree on
-    every field of `SHARED` and use a last-step softmax task (`torder`, `torder3`, `perm`)."""
+    every field of `SHARED` (the task, and so its head, included)."""
     if not configs:
         raise ValueError("no runs")
     for name in SHARED:
         values = {getattr(c, name) for c in configs}
         if len(values) > 1:
             raise ValueError(f"batched runs must share {name!r}, got {sorted(map(str, values))}")
-    if TASKS[configs[0].task].head != "last_softmax":
-        raise ValueError(f"batched training supports last_softmax tasks, not {configs[0].task!r}")
 
 
 def coefficients(configs: list[TrainConfig], device: torch.device, dtype: torch.dtype) -> dict:
@@ -124,6 +122,8 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         not updated).
     """
     ws = {} if workspace is None else workspace
+    head = heads.head_of(U, Y)
+    per_step = head == "softmax"
     W_rec, W_out = P["W_rec"], P["W_out"]
     T, K, B, _ = U.shape
     n = W_rec.shape[1]
@@ -140,20 +140,31 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         torch.baddbmm(b, U[t], W_in_t, out=Z[t]).baddbmm_(H[t], W_rec_t)
         _sigma_(Z[t], H[t + 1], co)
         _dsigma_(H[t + 1], S[t + 1], co)
-    logp = F.log_softmax(torch.baddbmm(P["b_out"].unsqueeze(1), H[T], W_out.transpose(1, 2)), -1)
-    loss = -logp.gather(-1, Y.unsqueeze(-1)).squeeze(-1).mean(-1)  # (K,), cross-entropy
-    dZ = logp.exp_().scatter_add_(-1, Y.unsqueeze(-1), torch.full_like(logp[..., :1], -1.0)).div_(B)
-    # BPTT: D[t] = delta_{t+1} = dE/dx_{t+1}; den[t] = ||delta_{t+1}||^2
+    if per_step:  # y_t = W_out sigma(x_t) + b_out at every step, (T, K, B, n_out)
+        y = torch.matmul(H[1:], W_out.transpose(1, 2)).add_(P["b_out"].unsqueeze(1))
+    else:  # y = W_out sigma(x_T) + b_out, (K, B, n_out)
+        y = torch.baddbmm(P["b_out"].unsqueeze(1), H[T], W_out.transpose(1, 2))
+    loss, dZ = heads.loss_and_dy(head, y, Y)  # (K,) and dE/dy
+    # BPTT: D[t] = delta_{t+1} = dE/dx_{t+1}; den[t] = ||delta_{t+1}||^2. A per-step head adds
+    # the immediate error (dE/dy_t W_out) sigma'(x_t) at every step; V[t] = v_t keeps the
+    # back-propagated part delta_{t+1} dx_{t+1}/dx_t, the vector Omega compares with delta_{t+1}
     D = Z  # reuse the buffer
     den = U.new_empty(T, K, B)
-    torch.mul(torch.bmm(dZ, W_out), S[T], out=D[T - 1])
+    torch.mul(torch.bmm(dZ[T - 1] if per_step else dZ, W_out), S[T], out=D[T - 1])
+    V = _buffer(ws, "V", (T, K, B, n), U) if per_step else None
     for t in range(T - 1, 0, -1):
         torch.linalg.vecdot(D[t], D[t], out=den[t])
-        torch.bmm(D[t], W_rec, out=D[t - 1]).mul_(S[t])
+        if per_step:
+            torch.bmm(D[t], W_rec, out=V[t]).mul_(S[t])
+            torch.bmm(dZ[t - 1], W_out, out=D[t - 1]).mul_(S[t]).add_(V[t])
+        else:
+            torch.bmm(D[t], W_rec, out=D[t - 1]).mul_(S[t])
     torch.linalg.vecdot(D[0], D[0], out=den[0])
-    v0 = torch.bmm(D[0], W_rec).mul_(S[0])  # delta_1 dx_1/dx_0
-    # Omega (eq. 10, mean over valid pairs), v_0 above and v_k = delta_k for k >= 1
-    a = torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0), den[:-1]])  # ||v_k||^2
+    v0 = (torch.bmm(D[0], W_rec, out=V[0]) if per_step else torch.bmm(D[0], W_rec)).mul_(S[0])  # v_0
+    # Omega (eq. 10, mean over valid pairs) from ||v_k||^2, where v_k = delta_k for k >= 1 unless
+    # the head is per-step
+    a = torch.linalg.vecdot(V, V) if per_step else torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0),
+                                                             den[:-1]])
     mask = den >= bound
     den = torch.where(mask, den, torch.ones_like(den))
     r = a / den
@@ -166,10 +177,11 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
                        torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
     # gradients: dE/dW_rec + alpha dOmega/dW_rec = sum_k delta_{k+1}^T (h_k + alpha c_k v_k sigma'(x_k))
     g = {"W_in": U.new_zeros(K, n, U.shape[-1]), "W_rec": U.new_zeros(K, n, n), "b": D.sum((0, 2)),
-         "W_out": torch.bmm(dZ.transpose(1, 2), H[T]), "b_out": dZ.sum(1)}
+         "W_out": torch.einsum("tkbo,tkbn->kon", dZ, H[1:]) if per_step
+         else torch.bmm(dZ.transpose(1, 2), H[T]), "b_out": dZ.sum((0, 2)) if per_step else dZ.sum(1)}
     M = torch.empty_like(v0)
     for t in range(T):
-        torch.mul(v0 if t == 0 else D[t - 1], S[t], out=M)
+        torch.mul(V[t] if per_step else v0 if t == 0 else D[t - 1], S[t], out=M)
         M.mul_(coef[t]).add_(H[t])
         Dt = D[t].transpose(1, 2)  # (K, n, B)
         g["W_rec"].baddbmm_(Dt, M)
@@ -196,10 +208,13 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
 
 
 def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor:
-    r"""Misclassified sequences per run, `(K,)`, for inputs `U (T, K, C, n_in)` and targets
-    `Y (K, C)` (forward only, one state kept per step)."""
+    r"""Wrong sequences per run, `(K,)`, as `tasks.errors`, for inputs `U (T, K, C, n_in)` and
+    targets `Y` (`(K, C)`, `(K, C, 1)` or `(T, K, C)`: see `heads.head_of`); forward only, one
+    state kept per step."""
+    head = heads.head_of(U, Y)
     with torch.no_grad():
         T, K, Cn, _ = U.shape
+        bad = torch.zeros(K, Cn, dtype=torch.bool, device=U.device)
         C = co["C"]
         h = (co["A"] * 0.5 + co["D"]).expand(K, Cn, P["W_rec"].shape[1]).contiguous()
         z = torch.empty_like(h)
@@ -208,14 +223,19 @@ def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor
         for t in range(T):
             torch.baddbmm(b, U[t], W_in_t, out=z).baddbmm_(h, W_rec_t)
             _sigma_(z, h, co)
-        y = torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2))
-        return (y.argmax(-1) != Y).sum(-1)
+            if head == "softmax":  # a sequence is wrong if any step is
+                y = torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2))
+                bad |= heads.wrong(head, y, Y[t])
+        if head != "softmax":
+            bad = heads.wrong(head, torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2)), Y)
+        return bad.sum(-1)
 
 
 def _data(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,
           device: torch.device, steps: int | None = None) -> tuple[Tensor, Tensor]:
     bs = [make_batch(task, size, length, g, dtype, steps) for g in gens]
-    return torch.stack([b.u for b in bs], 1).to(device), torch.stack([b.target for b in bs]).to(device)
+    return (torch.stack([b.u for b in bs], 1).to(device),
+            heads.stack_targets(task, [b.target for b in bs]).to(device))
 
 
 def _errors(P: dict, cfgs: list[TrainConfig], gens: list, step: int, device: torch.device) -> list:

@@ -186,16 +186,16 @@ def test_checkpoint_is_loaded_as_weights_only(tmp_path) -> None:
 
 
 def test_check_batchable() -> None:
-    """Batched runs must share the step shapes and lengths: task, n, length range, length_seed,
-    batch size and evaluation settings; tasks with a per-batch length (add) or per-step head (mem)
-    are refused."""
+    """Batched runs must share the step shapes and lengths: task (so its head), n, length range,
+    length_seed, batch size and evaluation settings; every head of §4.1.2 batches (add: linear
+    output at the last step, mem: softmax at every step)."""
     check_batchable(MIX)
     for change in ({"n_hidden": 9}, {"length_seed": 1}, {"max_length": 16}, {"eval_every": 5},
-                   {"dtype": "float32"}):
+                   {"dtype": "float32"}, {"task": "add"}):
         with pytest.raises(ValueError, match=next(iter(change))):
             check_batchable([MIX[0], dataclasses.replace(MIX[1], **change)])
-    with pytest.raises(ValueError, match="last_softmax"):
-        check_batchable([dataclasses.replace(BASE, task="add")])
+    for task in ("add", "mul", "mem"):
+        check_batchable([dataclasses.replace(c, task=task) for c in MIX])
     with pytest.raises(ValueError, match="^no runs$"):
         check_batchable([])
 
