@@ -1,19 +1,28 @@
 r"""# K runs of the Fig. 7 protocol as one batched model
 
-$K$ independent runs with the same shapes (same task, $n$, batch size, length range and
-`length_seed`; any init, method, seed, learning rate or budget) are trained together: every
+$K$ independent runs with the same shapes (same task, so the same head, $n$, batch size, length
+range and `length_seed`; any init, method, seed, learning rate or budget) are trained together: every
 parameter gets a leading run axis, `W_rec` is `(K, n, n)`, and each step of eq. (2) is one
-`torch.bmm` over the runs, $\mathbf{x}_t^{(k)} = \mathbf{W}_{rec}^{(k)}\sigma_k(\mathbf{x}_{t-1}^{(k)})
-+ \mathbf{W}_{in}^{(k)}\mathbf{u}_t^{(k)} + \mathbf{b}^{(k)}$. Nothing is shared between runs
-but the length $T$ of each step's batch (drawn from the common `length_seed` generator),
-so run $k$ follows exactly the trajectory of `train.run(configs[k])`:
+`torch.bmm` over the runs,
+$\mathbf{x}_t^{(k)} = \mathbf{W}_{rec}^{(k)}\sigma_k(\mathbf{x}_{t-1}^{(k)}) +
+\mathbf{W}_{in}^{(k)}\mathbf{u}_t^{(k)} + \mathbf{b}^{(k)}$. Nothing is shared between runs
+but the length $T$ of each step's batch (drawn from the common `length_seed` generator, with
+the steps $l'$ of an `add`/`mul` batch), so run $k$ follows exactly the trajectory of
+`train.run(configs[k])`:
 
 * its own data and eval generators (the same seeds and draws as the single run);
+* the task's head (`common.heads`): class logits at the last step (`torder`, `torder3`,
+  `perm`), a linear output at the last step with the squared error (`add`, `mul`), or class
+  logits at every step (`mem`), with the single-run loss and error test;
 * BPTT written out,
-  $\boldsymbol\delta_t = (\boldsymbol\delta_{t+1}\mathbf{W}_{rec})\odot\sigma'(\mathbf{x}_t)$,
-  with every element-wise pass fused into the loops over $t$ (no loop over runs);
+  $\boldsymbol\delta_t = \partial^+\mathcal E/\partial\mathbf x_t + \mathbf v_t$ with
+  $\mathbf v_t = (\boldsymbol\delta_{t+1}\mathbf{W}_{rec})\odot\sigma'(\mathbf{x}_t)$, where the
+  immediate error $\partial^+\mathcal E/\partial\mathbf x_t$ is non-zero at $t = T$ only unless
+  the head reads every step, with every element-wise pass fused into the loops over $t$ (no loop
+  over runs);
 * $\Omega$ and $\partial^+\Omega/\partial\mathbf{W}_{rec}$ in closed form per run (as
-  `regularized_training.loss_and_grads`), weighted by each run's $\alpha$ (0 unless MSGD-CR);
+  `regularized_training.loss_and_grads`: $\Omega_k$ compares $\|\mathbf v_k\|$ with
+  $\|\boldsymbol\delta_{k+1}\|$), weighted by each run's $\alpha$ (0 unless MSGD-CR);
 * one gradient norm per run (accumulated in float64, so finite gradients have a finite norm),
   Algorithm 1 ($\ge$ the threshold: rescale) and the released code's fallback per run; no
   step that would write a NaN or Inf into a weight is applied;
@@ -36,6 +45,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from . import heads
+from .heads import count_errors
 from .tasks import arith_steps, make_batch, sample_length
 from .train import DTYPES, TrainConfig, TrainResult, _row, atomic_save, eval_plan, generator, make_model
 
@@ -111,7 +121,8 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
             `b_out (K, n_out)`.
         co: `coefficients` of the runs.
         U: inputs, time-major `(T, K, B, n_in)`.
-        Y: class targets `(K, B)`.
+        Y: targets, which name the head (`heads.head_of`): classes `(K, B)` (last-step softmax),
+            values `(K, B, n_out)` (last-step linear) or classes at every step `(T, K, B)`.
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
@@ -120,6 +131,9 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         Per-run `(K,)` tensors: `loss`, `omega`, `norm` (float64, before clipping), `fell_back`,
         `clipped` (Algorithm 1 rescaled the gradient) and `ok` (false: the run diverged and was
         not updated).
+
+    Raises:
+        ValueError: if `Y` fits no head (nothing is changed).
     """
     ws = {} if workspace is None else workspace
     head = heads.head_of(U, Y)
@@ -186,11 +200,19 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         Dt = D[t].transpose(1, 2)  # (K, n, B)
         g["W_rec"].baddbmm_(Dt, M)
         g["W_in"].baddbmm_(Dt, U[t])
+    return _apply(P, co, g, loss, omega, alive)
+
+
+def _apply(P: dict[str, Tensor], co: dict, g: dict[str, Tensor], loss: Tensor, omega: Tensor,
+           alive: Tensor) -> dict[str, Tensor]:
+    """The per-run norm, Algorithm 1 with the released code's fallback, and the guarded SGD step
+    (shared by `common.fastcpu`)."""
+    dtype = loss.dtype
     # (K,) float64: squares of finite float32 gradients cannot overflow it
     norm = sum(v.flatten(1).double().square().sum(1) for v in g.values()).sqrt()
     fell_back = co["clipped"] & (~torch.isfinite(norm) | (norm > co["fb_thr"]))
     clipped = co["clipped"] & ~fell_back & (norm >= co["clip"])  # Algorithm 1's >=
-    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(U.dtype)
+    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(dtype)
     step = co["lr"] * scale
     ok = co["clipped"] | (torch.isfinite(norm) & torch.isfinite(loss))
     new = {}
@@ -205,30 +227,6 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         P[name].copy_(torch.where(commit.view(-1, *[1] * (P[name].dim() - 1)), new[name], P[name]))
     return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "clipped": clipped,
             "ok": ok}
-
-
-def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor:
-    r"""Wrong sequences per run, `(K,)`, as `tasks.errors`, for inputs `U (T, K, C, n_in)` and
-    targets `Y` (`(K, C)`, `(K, C, 1)` or `(T, K, C)`: see `heads.head_of`); forward only, one
-    state kept per step."""
-    head = heads.head_of(U, Y)
-    with torch.no_grad():
-        T, K, Cn, _ = U.shape
-        bad = torch.zeros(K, Cn, dtype=torch.bool, device=U.device)
-        C = co["C"]
-        h = (co["A"] * 0.5 + co["D"]).expand(K, Cn, P["W_rec"].shape[1]).contiguous()
-        z = torch.empty_like(h)
-        W_rec_t = (P["W_rec"].transpose(1, 2) * C).contiguous()
-        W_in_t, b = (P["W_in"].transpose(1, 2) * C).contiguous(), P["b"].unsqueeze(1) * C
-        for t in range(T):
-            torch.baddbmm(b, U[t], W_in_t, out=z).baddbmm_(h, W_rec_t)
-            _sigma_(z, h, co)
-            if head == "softmax":  # a sequence is wrong if any step is
-                y = torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2))
-                bad |= heads.wrong(head, y, Y[t])
-        if head != "softmax":
-            bad = heads.wrong(head, torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2)), Y)
-        return bad.sum(-1)
 
 
 def _data(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,

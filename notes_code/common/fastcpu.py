@@ -22,13 +22,18 @@ C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1)^\top \end{bmatrix}.$$
   $\partial\mathcal E/\partial\mathbf W_{in}$ and $\partial\mathcal E/\partial\mathbf b$ in the same
   `baddbmm` (the inputs and a column of ones sit beside the $\Omega$-corrected states): one
   product per step for all three.
+* **Heads** (`common.heads`): the output reads $\sigma(\mathbf x_t) = A s_t + D$, so
+  $\mathbf y_t = s_t\,(A\,\mathbf W_{out})^\top + (\mathbf b_{out} + D\,\mathbf W_{out}\mathbf 1)^\top$,
+  at the last step or (`mem`) at every step. The per-step head's immediate error
+  $(\partial\mathcal E/\partial\mathbf y_t\,A C\,\mathbf W_{out})\odot s_t(1 - s_t)$ joins
+  $\mathbf v_t$ at every step of BPTT (one more `bmm`), and $\mathbf v_t$ is kept apart for
+  $\Omega$; $\partial\mathcal E/\partial\mathbf W_{out}$ sums over the steps.
 
-$\Omega$, its coefficients $c_t$, the per-run norm, Algorithm 1 with the released code's
-fallback and the guarded SGD step are computed as in the reference (`_apply` repeats the last
-lines of `common.batched.train_step`; editing that module would void its recorded mutation
-score, so the two become one function when the batched engine moves to `notes_code/common/`).
-Only the arithmetic of the passes over $T$ is reorganised, so float64 results agree with the
-reference to rounding (`tests/common/test_fastcpu.py`).
+$\Omega$, its coefficients $c_t$ and the loss are computed as in the reference; the per-run
+norm, Algorithm 1 with the released code's fallback and the guarded SGD step are the
+reference's own code (`batched._apply`). Only the arithmetic of the passes over $T$ is
+reorganised, so float64 results agree with the reference to rounding
+(`tests/common/test_fastcpu.py`).
 
 **Threads.** By default an update runs in the calling thread on torch's intra-op threads. With
 `threads` > 1 the runs are split into that many groups, one per worker thread, each with
@@ -60,6 +65,7 @@ from notes_code.common import batched, heads
 from notes_code.common.train import TrainConfig, TrainResult
 
 NAMES = batched.NAMES
+_apply = batched._apply  # the reference's norm, Algorithm 1 with the fallback and the guarded step
 
 
 def _buffer(ws: dict, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
@@ -85,7 +91,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
             `b_out (K, n_out)`.
         co: `batched.coefficients` of the runs.
         U: inputs, time-major `(T, K, B, n_in)`.
-        Y: class targets `(K, B)`.
+        Y: targets of any head, as in `batched.train_step`.
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
@@ -98,7 +104,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         `clipped` and `ok`, as `batched.train_step`.
 
     Raises:
-        ValueError: if `threads` < 1.
+        ValueError: if `threads` < 1, or `Y` fits no head.
     """
     ws = {} if workspace is None else workspace
     threads = 1 if threads is None else threads
@@ -136,7 +142,7 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
             `b_out (K, n_out)`.
         co: `batched.coefficients` of the runs.
         U: inputs, time-major `(T, K, B, n_in)`.
-        Y: class targets `(K, B)`.
+        Y: targets of any head, as in `batched.train_step`.
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
@@ -228,31 +234,6 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     g = {"W_in": G[..., n:m - 1], "W_rec": g_W_rec,
          "b": g_b, "W_out": g_W_out, "b_out": dZ.sum((0, 2)) if per_step else dZ.sum(1)}
     return _apply(P, co, g, loss, omega, alive)
-
-
-def _apply(P: dict[str, Tensor], co: dict, g: dict[str, Tensor], loss: Tensor, omega: Tensor,
-           alive: Tensor) -> dict[str, Tensor]:
-    """The reference's norm, Algorithm 1 with the fallback, and the guarded SGD step."""
-    dtype = loss.dtype
-    # (K,) float64: squares of finite float32 gradients cannot overflow it
-    norm = sum(v.flatten(1).double().square().sum(1) for v in g.values()).sqrt()
-    fell_back = co["clipped"] & (~torch.isfinite(norm) | (norm > co["fb_thr"]))
-    clipped = co["clipped"] & ~fell_back & (norm >= co["clip"])  # Algorithm 1's >=
-    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(dtype)
-    step = co["lr"] * scale
-    ok = co["clipped"] | (torch.isfinite(norm) & torch.isfinite(loss))
-    new = {}
-    for name in NAMES:
-        shape = (-1, *[1] * (g[name].dim() - 1))
-        fb = co["lr"].view(shape) * (co["shrink"].view(shape) * P[name]) if name == "W_rec" \
-            else torch.zeros_like(P[name])
-        new[name] = P[name] - torch.where(fell_back.view(shape), fb, step.view(shape) * g[name])
-        ok &= torch.isfinite(new[name]).flatten(1).all(1)
-    commit = ok & alive
-    for name in NAMES:
-        P[name].copy_(torch.where(commit.view(-1, *[1] * (P[name].dim() - 1)), new[name], P[name]))
-    return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "clipped": clipped,
-            "ok": ok}
 
 
 @contextlib.contextmanager

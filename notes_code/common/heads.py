@@ -138,4 +138,28 @@ def wrong(head: str, y: Tensor, Y: Tensor) -> Tensor:
     return y.argmax(-1) != Y
 
 
-__all__ = ["HEADS", "head_of", "loss_and_dy", "runs", "stack_targets", "wrong"]
+def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor:
+    r"""Wrong sequences per run, `(K,)`, as `tasks.errors`, for inputs `U (T, K, C, n_in)` and
+    targets `Y` (`(K, C)`, `(K, C, 1)` or `(T, K, C)`: see `head_of`); forward only, one
+    state kept per step."""
+    head = head_of(U, Y)
+    with torch.no_grad():
+        T, K, Cn, _ = U.shape
+        bad = torch.zeros(K, Cn, dtype=torch.bool, device=U.device)
+        C = co["C"]
+        h = (co["A"] * 0.5 + co["D"]).expand(K, Cn, P["W_rec"].shape[1]).contiguous()
+        z = torch.empty_like(h)
+        W_rec_t = (P["W_rec"].transpose(1, 2) * C).contiguous()
+        W_in_t, b = (P["W_in"].transpose(1, 2) * C).contiguous(), P["b"].unsqueeze(1) * C
+        for t in range(T):
+            torch.baddbmm(b, U[t], W_in_t, out=z).baddbmm_(h, W_rec_t)
+            torch.sigmoid(z, out=h).mul_(co["A"]).add_(co["D"])  # sigma(x) = A sigmoid(C x) + D
+            if head == "softmax":  # a sequence is wrong if any step is
+                y = torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2))
+                bad |= wrong(head, y, Y[t])
+        if head != "softmax":
+            bad = wrong(head, torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2)), Y)
+        return bad.sum(-1)
+
+
+__all__ = ["HEADS", "count_errors", "head_of", "loss_and_dy", "runs", "stack_targets", "wrong"]
