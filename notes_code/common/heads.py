@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .tasks import SQUARED_ERROR_THRESHOLD, TASKS
+from .tasks import SQUARED_ERROR_THRESHOLD, TASKS, make_batch
 
 HEADS: tuple[str, ...] = ("last_softmax", "last_linear", "softmax")
 
@@ -81,6 +81,27 @@ def stack_targets(task: str, targets: list[Tensor]) -> Tensor:
         The stacked targets.
     """
     return torch.stack(targets, 1 if TASKS[task].head == "softmax" else 0)
+
+
+def stack_batches(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,
+                  device: torch.device | str, steps: int | None = None) -> tuple[Tensor, Tensor]:
+    r"""One batch per run, from each run's generator, stacked for the batched engines.
+
+    Args:
+        task: a key of `TASKS`.
+        size: sequences per run.
+        length: the batch's length argument (shared by the runs).
+        gens: one generator per run.
+        dtype: floating dtype of the inputs.
+        device: where the tensors go.
+        steps: `add`/`mul`: the batch's steps $l'$, shared by the runs (`tasks.arith_steps`).
+
+    Returns:
+        `(U, Y)`: inputs `(T, K, size, n_in)` and targets as in `head_of`.
+    """
+    bs = [make_batch(task, size, length, g, dtype, steps) for g in gens]
+    return (torch.stack([b.u for b in bs], 1).to(device),
+            stack_targets(task, [b.target for b in bs]).to(device))
 
 
 def runs(Y: Tensor, head: str, cut: slice) -> Tensor:
@@ -162,4 +183,5 @@ def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor
         return bad.sum(-1)
 
 
-__all__ = ["HEADS", "count_errors", "head_of", "loss_and_dy", "runs", "stack_targets", "wrong"]
+__all__ = ["HEADS", "count_errors", "head_of", "loss_and_dy", "runs", "stack_batches", "stack_targets",
+           "wrong"]

@@ -11,7 +11,8 @@ import time
 import pytest
 import torch
 
-from notes_code.common.batched import NAMES, _data, check_batchable, coefficients, run_batched, train_step
+from notes_code.common.batched import NAMES, check_batchable, coefficients, run_batched, train_step
+from notes_code.common.heads import stack_batches
 from notes_code.common.tasks import arith_steps, make_batch, sample_length
 from notes_code.common.train import TrainConfig, generator, make_model, run
 from notes_code.pascanu2013.regularized_training import loss_and_grads
@@ -450,7 +451,7 @@ def test_train_step_gradients_match_autograd_other_heads(task: str) -> None:
     steps = arith_steps(task, length, generator(0, "s"))
     gens = [generator(k, "x") for k in range(3)]
     batches = [make_batch(task, 6, length, generator(k, "x"), torch.float64, steps) for k in range(3)]
-    U, Y = _data(task, 6, length, gens, torch.float64, torch.device("cpu"), steps)
+    U, Y = stack_batches(task, 6, length, gens, torch.float64, torch.device("cpu"), steps)
     Q = {k: v.clone() for k, v in P.items()}
     out = train_step(Q, coefficients(cfgs, torch.device("cpu"), torch.float64), U, Y,
                      torch.ones(3, dtype=torch.bool))
@@ -470,7 +471,7 @@ def test_bad_targets_are_refused() -> None:
     are a clear error, and no weight changes."""
     cfgs = _head_mix("mem")[:2]
     P = {n: torch.stack([getattr(make_model(c), n).detach() for c in cfgs]) for n in NAMES}
-    U, Y = _data("mem", 4, 2, [generator(k, "x") for k in range(2)], torch.float64, torch.device("cpu"))
+    U, Y = stack_batches("mem", 4, 2, [generator(k, "x") for k in range(2)], torch.float64, "cpu")
     co = coefficients(list(cfgs), torch.device("cpu"), torch.float64)
     before = {k: v.clone() for k, v in P.items()}
     for bad in (Y.transpose(0, 1), Y[-1].double()):
