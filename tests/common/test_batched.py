@@ -307,11 +307,12 @@ def test_single_run_batch_and_defaults(capfd) -> None:
     assert params["checkpoint_every"].default == 1000 and params["progress"].default is False
 
 
-def test_updates_stay_on_the_requested_device() -> None:
-    """The batched trainer is device-agnostic: the parameters, batches, per-run constants, the
-    alive/divergence flags and the accumulators of the update loop all live on the requested
-    device. Checked on torch's shape-only "meta" device, which refuses to mix with CPU tensors as
-    CUDA would; the run is stopped before its first evaluation (which needs values)."""
+@pytest.mark.parametrize("task", ["torder", "add", "mem"])
+def test_updates_stay_on_the_requested_device(task: str) -> None:
+    """The batched trainer is device-agnostic, for every head: the parameters, batches, per-run
+    constants, the alive/divergence flags and the accumulators of the update loop all live on the
+    requested device. Checked on torch's shape-only "meta" device, which refuses to mix with CPU
+    tensors as CUDA would; the run is stopped before its first evaluation (which needs values)."""
 
     class Stop(Exception):
         pass
@@ -320,8 +321,11 @@ def test_updates_stay_on_the_requested_device() -> None:
         if step == 3:  # eval_every = 4
             raise Stop
 
+    lengths = {} if task == "torder" else {"min_length": HEAD_BASE[task].min_length,
+                                           "max_length": HEAD_BASE[task].max_length}
+    configs = [dataclasses.replace(c, task=task, **lengths) for c in MIX]
     with pytest.raises(Stop):
-        _run(MIX, device="meta", callback=stop)
+        _run(configs, device="meta", callback=stop)
 
 
 def test_workspace_reuse_is_safe() -> None:

@@ -170,13 +170,17 @@ def test_threads_and_bad_input() -> None:
         pass
 
 
-def test_workspace_reuse_across_shapes() -> None:
+@pytest.mark.parametrize("task", ["torder", "mem"])
+def test_workspace_reuse_across_shapes(task: str) -> None:
     """Scratch buffers kept between updates (as run_batched does) must not carry state: a
-    longer, then a shorter sequence, then fewer runs, each equal to a fresh update."""
+    longer, then a shorter sequence, then fewer runs, each equal to a fresh update (the per-step
+    head's buffers of v_t too)."""
     ws: dict = {}
     for T, K in ((12, 9), (5, 9), (7, 4)):
-        cfgs, P, U, Y = _inputs()
-        cfgs, U, Y = cfgs[:K], U[:T, :K].contiguous(), Y[:K]
+        cfgs, P, U, Y = _inputs(task)
+        head = TASKS[task].head
+        Y = Y[:T, :K].contiguous() if head == "softmax" else Y[:K]
+        cfgs, U = cfgs[:K], U[:T, :K].contiguous()
         P = {k: v[:K] for k, v in P.items()}
         co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
         a, b = ({k: v.clone() for k, v in P.items()} for _ in range(2))
