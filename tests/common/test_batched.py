@@ -309,7 +309,7 @@ def test_single_run_batch_and_defaults(capfd) -> None:
 
 @pytest.mark.parametrize("task", ["torder", "add", "mem"])
 def test_updates_stay_on_the_requested_device(task: str) -> None:
-    """The batched trainer is device-agnostic, for every head: the parameters, batches, per-run
+    """The batched trainer is device-agnostic, for every head of §4.1.2: the parameters, batches, per-run
     constants, the alive/divergence flags and the accumulators of the update loop all live on the
     requested device. Checked on torch's shape-only "meta" device, which refuses to mix with CPU
     tensors as CUDA would; the run is stopped before its first evaluation (which needs values)."""
@@ -471,8 +471,8 @@ def test_train_step_gradients_match_autograd_other_heads(task: str) -> None:
 
 
 def test_bad_targets_are_refused() -> None:
-    """Targets that fit no head (mem's per-step targets stacked run-first, float class labels)
-    are a clear error, and no weight changes."""
+    """§4.1.2 heads in the batched step: targets that fit no head (mem's per-step targets stacked
+    run-first, float class labels) are a clear error, and no weight changes."""
     cfgs = _head_mix("mem")[:2]
     P = {n: torch.stack([getattr(make_model(c), n).detach() for c in cfgs]) for n in NAMES}
     U, Y = stack_batches("mem", 4, 2, [generator(k, "x") for k in range(2)], torch.float64, "cpu")

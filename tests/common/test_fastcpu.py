@@ -173,8 +173,8 @@ def test_threads_and_bad_input() -> None:
 @pytest.mark.parametrize("task", ["torder", "mem"])
 def test_workspace_reuse_across_shapes(task: str) -> None:
     """Scratch buffers kept between updates (as run_batched does) must not carry state: a
-    longer, then a shorter sequence, then fewer runs, each equal to a fresh update (the per-step
-    head's buffers of v_t too)."""
+    longer, then a shorter sequence, then fewer runs, each equal to a fresh update (the buffers
+    of v_t of §4.1.2's per-step head too)."""
     ws: dict = {}
     for T, K in ((12, 9), (5, 9), (7, 4)):
         cfgs, P, U, Y = _inputs(task)
