@@ -46,8 +46,7 @@ from tqdm import tqdm
 
 from . import heads
 from .heads import count_errors
-from .heads import stack_batches as _data
-from .tasks import arith_steps, sample_length
+from .tasks import arith_steps, make_batch, sample_length
 from .train import DTYPES, TrainConfig, TrainResult, _row, atomic_save, eval_plan, generator, make_model
 
 SHARED = ("task", "n_hidden", "min_length", "max_length", "batch_size", "length_seed", "eval_every",
@@ -228,6 +227,11 @@ def _apply(P: dict[str, Tensor], co: dict, g: dict[str, Tensor], loss: Tensor, o
         P[name].copy_(torch.where(commit.view(-1, *[1] * (P[name].dim() - 1)), new[name], P[name]))
     return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "clipped": clipped,
             "ok": ok}
+
+
+def _data(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,
+          device: torch.device, steps: int | None = None) -> tuple[Tensor, Tensor]:
+    return heads.stack_batches(task, [make_batch(task, size, length, g, dtype, steps) for g in gens], device)
 
 
 def _errors(P: dict, cfgs: list[TrainConfig], gens: list, step: int, device: torch.device) -> list:

@@ -37,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .tasks import SQUARED_ERROR_THRESHOLD, TASKS, make_batch
+from .tasks import SQUARED_ERROR_THRESHOLD, TASKS, Batch
 
 HEADS: tuple[str, ...] = ("last_softmax", "last_linear", "softmax")
 
@@ -83,25 +83,21 @@ def stack_targets(task: str, targets: list[Tensor]) -> Tensor:
     return torch.stack(targets, 1 if TASKS[task].head == "softmax" else 0)
 
 
-def stack_batches(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,
-                  device: torch.device | str, steps: int | None = None) -> tuple[Tensor, Tensor]:
-    r"""One batch per run, from each run's generator, stacked for the batched engines.
+def stack_batches(task: str, batches: list[Batch],
+                  device: torch.device | str = "cpu") -> tuple[Tensor, Tensor]:
+    r"""One batch per run (each from its run's generator, one length; for `add`/`mul` one $l'$)
+    stacked for the batched engines.
 
     Args:
         task: a key of `TASKS`.
-        size: sequences per run.
-        length: the batch's length argument (shared by the runs).
-        gens: one generator per run.
-        dtype: floating dtype of the inputs.
+        batches: the runs' batches, in order.
         device: where the tensors go.
-        steps: `add`/`mul`: the batch's steps $l'$, shared by the runs (`tasks.arith_steps`).
 
     Returns:
-        `(U, Y)`: inputs `(T, K, size, n_in)` and targets as in `head_of`.
+        `(U, Y)`: inputs `(T, K, B, n_in)` and targets as in `head_of`.
     """
-    bs = [make_batch(task, size, length, g, dtype, steps) for g in gens]
-    return (torch.stack([b.u for b in bs], 1).to(device),
-            stack_targets(task, [b.target for b in bs]).to(device))
+    return (torch.stack([b.u for b in batches], 1).to(device),
+            stack_targets(task, [b.target for b in batches]).to(device))
 
 
 def runs(Y: Tensor, head: str, cut: slice) -> Tensor:

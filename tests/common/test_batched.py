@@ -453,9 +453,8 @@ def test_train_step_gradients_match_autograd_other_heads(task: str) -> None:
     P = {n: torch.stack([getattr(m, n).detach().clone() for m in models]) for n in NAMES}
     length = HEAD_BASE[task].min_length + 1
     steps = arith_steps(task, length, generator(0, "s"))
-    gens = [generator(k, "x") for k in range(3)]
     batches = [make_batch(task, 6, length, generator(k, "x"), torch.float64, steps) for k in range(3)]
-    U, Y = stack_batches(task, 6, length, gens, torch.float64, torch.device("cpu"), steps)
+    U, Y = stack_batches(task, batches)
     Q = {k: v.clone() for k, v in P.items()}
     out = train_step(Q, coefficients(cfgs, torch.device("cpu"), torch.float64), U, Y,
                      torch.ones(3, dtype=torch.bool))
@@ -475,7 +474,7 @@ def test_bad_targets_are_refused() -> None:
     run-first, float class labels) are a clear error, and no weight changes."""
     cfgs = _head_mix("mem")[:2]
     P = {n: torch.stack([getattr(make_model(c), n).detach() for c in cfgs]) for n in NAMES}
-    U, Y = stack_batches("mem", 4, 2, [generator(k, "x") for k in range(2)], torch.float64, "cpu")
+    U, Y = stack_batches("mem", [make_batch("mem", 4, 2, generator(k, "x"), torch.float64) for k in range(2)])
     co = coefficients(list(cfgs), torch.device("cpu"), torch.float64)
     before = {k: v.clone() for k, v in P.items()}
     for bad in (Y.transpose(0, 1), Y[-1].double()):

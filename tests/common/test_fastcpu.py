@@ -13,7 +13,7 @@ import math
 import pytest
 import torch
 
-from notes_code.common import batched, fastcpu, heads
+from notes_code.common import batched, fastcpu
 from notes_code.common.tasks import TASKS, arith_steps
 from notes_code.common.train import TrainConfig, generator, make_model
 
@@ -34,7 +34,7 @@ def _inputs(task: str = "torder", dtype: str = "float64", T: int = 12, B: int = 
     models = [make_model(c) for c in cfgs]
     P = {n: torch.stack([getattr(m, n).detach().clone() for m in models]) for n in batched.NAMES}
     gens = [generator(k, "x") for k in range(len(cfgs))]  # add/mul: one l' for all runs
-    U, Y = heads.stack_batches(task, B, T, gens, getattr(torch, dtype), torch.device("cpu"),
+    U, Y = batched._data(task, B, T, gens, getattr(torch, dtype), torch.device("cpu"),
                          arith_steps(task, T, generator(0, "steps")))
     return cfgs, P, U, Y
 

@@ -87,14 +87,16 @@ def test_head_of_reads_the_targets(task: str) -> None:
     cuts them on the run axis; targets of another shape or dtype are a clear error, not a silent
     misreading."""
     head = TASKS[task].head
-    gens = [generator(k, "x") for k in range(3)]
-    U, Y = heads.stack_batches(task, 4, 20, gens, torch.float64, torch.device("cpu"),
-                         arith_steps(task, 20, generator(0, "s")))
-    T = U.shape[0]
     steps = arith_steps(task, 20, generator(0, "s"))
-    for k in range(3):  # run k's batch is the one its generator gives alone
-        own = make_batch(task, 4, 20, generator(k, "x"), torch.float64, steps)
-        assert torch.equal(U[:, k], own.u) and torch.equal(_per_run(head, Y, k), own.target)
+    own = [make_batch(task, 4, 20, generator(k, "x"), torch.float64, steps) for k in range(3)]
+    U, Y = heads.stack_batches(task, own)
+    T = U.shape[0]
+    for k in range(3):  # run k's slices are its own batch
+        assert torch.equal(U[:, k], own[k].u) and torch.equal(_per_run(head, Y, k), own[k].target)
+    gens = [generator(k, "x") for k in range(3)]  # the batched trainer's draw: the same
+    for got, want in zip(batched._data(task, 4, 20, gens, torch.float64, torch.device("cpu"), steps),
+                         (U, Y), strict=True):
+        assert torch.equal(got, want)
     want = {"last_softmax": (3, 4), "last_linear": (3, 4, 1), "softmax": (T, 3, 4)}[head]
     assert tuple(Y.shape) == want and heads.head_of(U, Y) == head
     assert torch.equal(_per_run(head, heads.runs(Y, head, slice(1, 2)), 0), _per_run(head, Y, 1))
