@@ -382,12 +382,14 @@ def test_fallback_at_exactly_its_threshold() -> None:
     assert out["fell_back"].tolist() == [False, True, False]
 
 
-# The other heads of §4.1.2 at the same tiny sizes: add/mul (linear output at the last step,
-# lengths 20-22 so that the batch's steps l' = l + randint(floor(.1 l)) vary too) and mem (softmax
-# at every step, T = l + 20 for l = 1..3). Every init family, method and outcome path occurs.
-HEAD_BASE = {"add": dataclasses.replace(BASE, task="add", min_length=20, max_length=23),
-             "mul": dataclasses.replace(BASE, task="mul", min_length=20, max_length=23, success_error=0.3),
-             "mem": dataclasses.replace(BASE, task="mem", min_length=1, max_length=4)}
+# The other heads of §4.1.2 at the same tiny sizes (8 updates): add/mul (linear output at the
+# last step, lengths 20-22 so that the batch's steps l' = l + randint(floor(.1 l)) vary too) and
+# mem (softmax at every step, T = l + 20 for l = 1..3). Every init family, method and outcome
+# path occurs.
+HEAD_BASE = {"add": dataclasses.replace(BASE, task="add", min_length=20, max_length=23, max_updates=8),
+             "mul": dataclasses.replace(BASE, task="mul", min_length=20, max_length=23, max_updates=8,
+                                        success_error=0.4),
+             "mem": dataclasses.replace(BASE, task="mem", min_length=1, max_length=4, max_updates=8)}
 
 
 def _head_mix(task: str) -> tuple[TrainConfig, ...]:
