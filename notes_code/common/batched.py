@@ -1,19 +1,28 @@
 r"""# K runs of the Fig. 7 protocol as one batched model
 
-$K$ independent runs with the same shapes (same task, $n$, batch size, length range and
-`length_seed`; any init, method, seed, learning rate or budget) are trained together: every
+$K$ independent runs with the same shapes (same task, so the same head, $n$, batch size, length
+range and `length_seed`; any init, method, seed, learning rate or budget) are trained together: every
 parameter gets a leading run axis, `W_rec` is `(K, n, n)`, and each step of eq. (2) is one
-`torch.bmm` over the runs, $\mathbf{x}_t^{(k)} = \mathbf{W}_{rec}^{(k)}\sigma_k(\mathbf{x}_{t-1}^{(k)})
-+ \mathbf{W}_{in}^{(k)}\mathbf{u}_t^{(k)} + \mathbf{b}^{(k)}$. Nothing is shared between runs
-but the length $T$ of each step's batch (drawn from the common `length_seed` generator),
-so run $k$ follows exactly the trajectory of `train.run(configs[k])`:
+`torch.bmm` over the runs,
+$\mathbf{x}_t^{(k)} = \mathbf{W}_{rec}^{(k)}\sigma_k(\mathbf{x}_{t-1}^{(k)}) +
+\mathbf{W}_{in}^{(k)}\mathbf{u}_t^{(k)} + \mathbf{b}^{(k)}$. Nothing is shared between runs
+but the length $T$ of each step's batch (drawn from the common `length_seed` generator, with
+the steps $l'$ of an `add`/`mul` batch), so run $k$ follows exactly the trajectory of
+`train.run(configs[k])`:
 
 * its own data and eval generators (the same seeds and draws as the single run);
+* the task's head (`common.heads`): class logits at the last step (`torder`, `torder3`,
+  `perm`), a linear output at the last step with the squared error (`add`, `mul`), or class
+  logits at every step (`mem`), with the single-run loss and error test;
 * BPTT written out,
-  $\boldsymbol\delta_t = (\boldsymbol\delta_{t+1}\mathbf{W}_{rec})\odot\sigma'(\mathbf{x}_t)$,
-  with every element-wise pass fused into the loops over $t$ (no loop over runs);
+  $\boldsymbol\delta_t = \partial^+\mathcal E/\partial\mathbf x_t + \mathbf v_t$ with
+  $\mathbf v_t = (\boldsymbol\delta_{t+1}\mathbf{W}_{rec})\odot\sigma'(\mathbf{x}_t)$, where the
+  immediate error $\partial^+\mathcal E/\partial\mathbf x_t$ is non-zero at $t = T$ only unless
+  the head reads every step, with every element-wise pass fused into the loops over $t$ (no loop
+  over runs);
 * $\Omega$ and $\partial^+\Omega/\partial\mathbf{W}_{rec}$ in closed form per run (as
-  `regularized_training.loss_and_grads`), weighted by each run's $\alpha$ (0 unless MSGD-CR);
+  `regularized_training.loss_and_grads`: $\Omega_k$ compares $\|\mathbf v_k\|$ with
+  $\|\boldsymbol\delta_{k+1}\|$), weighted by each run's $\alpha$ (0 unless MSGD-CR);
 * one gradient norm per run (accumulated in float64, so finite gradients have a finite norm),
   Algorithm 1 ($\ge$ the threshold: rescale) and the released code's fallback per run; no
   step that would write a NaN or Inf into a weight is applied;
@@ -32,11 +41,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from tqdm import tqdm
 
-from .tasks import TASKS, arith_steps, make_batch, sample_length
+from . import heads
+from .heads import count_errors
+from .tasks import arith_steps, make_batch, sample_length
 from .train import DTYPES, TrainConfig, TrainResult, _row, atomic_save, eval_plan, generator, make_model
 
 SHARED = ("task", "n_hidden", "min_length", "max_length", "batch_size", "length_seed", "eval_every",
@@ -47,15 +57,13 @@ ACC = ("loss", "omega", "n", "grad_norm", "n_fallback", "n_clipped")
 
 def check_batchable(configs: list[TrainConfig]) -> None:
     r"""Raise `ValueError` unless the runs can share one batched model: they must agree on
-    every field of `SHARED` and use a last-step softmax task (`torder`, `torder3`, `perm`)."""
+    every field of `SHARED` (the task, and so its head, included)."""
     if not configs:
         raise ValueError("no runs")
     for name in SHARED:
         values = {getattr(c, name) for c in configs}
         if len(values) > 1:
             raise ValueError(f"batched runs must share {name!r}, got {sorted(map(str, values))}")
-    if TASKS[configs[0].task].head != "last_softmax":
-        raise ValueError(f"batched training supports last_softmax tasks, not {configs[0].task!r}")
 
 
 def coefficients(configs: list[TrainConfig], device: torch.device, dtype: torch.dtype) -> dict:
@@ -113,7 +121,8 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
             `b_out (K, n_out)`.
         co: `coefficients` of the runs.
         U: inputs, time-major `(T, K, B, n_in)`.
-        Y: class targets `(K, B)`.
+        Y: targets, which name the head (`heads.head_of`): classes `(K, B)` (last-step softmax),
+            values `(K, B, n_out)` (last-step linear) or classes at every step `(T, K, B)`.
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
@@ -122,8 +131,13 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         Per-run `(K,)` tensors: `loss`, `omega`, `norm` (float64, before clipping), `fell_back`,
         `clipped` (Algorithm 1 rescaled the gradient) and `ok` (false: the run diverged and was
         not updated).
+
+    Raises:
+        ValueError: if `Y` fits no head (nothing is changed).
     """
     ws = {} if workspace is None else workspace
+    head = heads.head_of(U, Y)
+    per_step = head == "softmax"
     W_rec, W_out = P["W_rec"], P["W_out"]
     T, K, B, _ = U.shape
     n = W_rec.shape[1]
@@ -140,20 +154,31 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         torch.baddbmm(b, U[t], W_in_t, out=Z[t]).baddbmm_(H[t], W_rec_t)
         _sigma_(Z[t], H[t + 1], co)
         _dsigma_(H[t + 1], S[t + 1], co)
-    logp = F.log_softmax(torch.baddbmm(P["b_out"].unsqueeze(1), H[T], W_out.transpose(1, 2)), -1)
-    loss = -logp.gather(-1, Y.unsqueeze(-1)).squeeze(-1).mean(-1)  # (K,), cross-entropy
-    dZ = logp.exp_().scatter_add_(-1, Y.unsqueeze(-1), torch.full_like(logp[..., :1], -1.0)).div_(B)
-    # BPTT: D[t] = delta_{t+1} = dE/dx_{t+1}; den[t] = ||delta_{t+1}||^2
+    if per_step:  # y_t = W_out sigma(x_t) + b_out at every step, (T, K, B, n_out)
+        y = torch.matmul(H[1:], W_out.transpose(1, 2)).add_(P["b_out"].unsqueeze(1))
+    else:  # y = W_out sigma(x_T) + b_out, (K, B, n_out)
+        y = torch.baddbmm(P["b_out"].unsqueeze(1), H[T], W_out.transpose(1, 2))
+    loss, dZ = heads.loss_and_dy(head, y, Y)  # (K,) and dE/dy
+    # BPTT: D[t] = delta_{t+1} = dE/dx_{t+1}; den[t] = ||delta_{t+1}||^2. A per-step head adds
+    # the immediate error (dE/dy_t W_out) sigma'(x_t) at every step; V[t] = v_t keeps the
+    # back-propagated part delta_{t+1} dx_{t+1}/dx_t, the vector Omega compares with delta_{t+1}
     D = Z  # reuse the buffer
     den = U.new_empty(T, K, B)
-    torch.mul(torch.bmm(dZ, W_out), S[T], out=D[T - 1])
+    torch.mul(torch.bmm(dZ[T - 1] if per_step else dZ, W_out), S[T], out=D[T - 1])
+    V = _buffer(ws, "V", (T, K, B, n), U) if per_step else None
     for t in range(T - 1, 0, -1):
         torch.linalg.vecdot(D[t], D[t], out=den[t])
-        torch.bmm(D[t], W_rec, out=D[t - 1]).mul_(S[t])
+        if per_step:
+            torch.bmm(D[t], W_rec, out=V[t]).mul_(S[t])
+            torch.bmm(dZ[t - 1], W_out, out=D[t - 1]).mul_(S[t]).add_(V[t])
+        else:
+            torch.bmm(D[t], W_rec, out=D[t - 1]).mul_(S[t])
     torch.linalg.vecdot(D[0], D[0], out=den[0])
-    v0 = torch.bmm(D[0], W_rec).mul_(S[0])  # delta_1 dx_1/dx_0
-    # Omega (eq. 10, mean over valid pairs), v_0 above and v_k = delta_k for k >= 1
-    a = torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0), den[:-1]])  # ||v_k||^2
+    v0 = (torch.bmm(D[0], W_rec, out=V[0]) if per_step else torch.bmm(D[0], W_rec)).mul_(S[0])  # v_0
+    # Omega (eq. 10, mean over valid pairs) from ||v_k||^2, where v_k = delta_k for k >= 1 unless
+    # the head is per-step
+    a = torch.linalg.vecdot(V, V) if per_step else torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0),
+                                                             den[:-1]])
     mask = den >= bound
     den = torch.where(mask, den, torch.ones_like(den))
     r = a / den
@@ -166,19 +191,28 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
                        torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
     # gradients: dE/dW_rec + alpha dOmega/dW_rec = sum_k delta_{k+1}^T (h_k + alpha c_k v_k sigma'(x_k))
     g = {"W_in": U.new_zeros(K, n, U.shape[-1]), "W_rec": U.new_zeros(K, n, n), "b": D.sum((0, 2)),
-         "W_out": torch.bmm(dZ.transpose(1, 2), H[T]), "b_out": dZ.sum(1)}
+         "W_out": torch.einsum("tkbo,tkbn->kon", dZ, H[1:]) if per_step
+         else torch.bmm(dZ.transpose(1, 2), H[T]), "b_out": dZ.sum((0, 2)) if per_step else dZ.sum(1)}
     M = torch.empty_like(v0)
     for t in range(T):
-        torch.mul(v0 if t == 0 else D[t - 1], S[t], out=M)
+        torch.mul(V[t] if per_step else v0 if t == 0 else D[t - 1], S[t], out=M)
         M.mul_(coef[t]).add_(H[t])
         Dt = D[t].transpose(1, 2)  # (K, n, B)
         g["W_rec"].baddbmm_(Dt, M)
         g["W_in"].baddbmm_(Dt, U[t])
+    return _apply(P, co, g, loss, omega, alive)
+
+
+def _apply(P: dict[str, Tensor], co: dict, g: dict[str, Tensor], loss: Tensor, omega: Tensor,
+           alive: Tensor) -> dict[str, Tensor]:
+    """The per-run norm, Algorithm 1 with the released code's fallback, and the guarded SGD step
+    (shared by `common.fastcpu`)."""
+    dtype = loss.dtype
     # (K,) float64: squares of finite float32 gradients cannot overflow it
     norm = sum(v.flatten(1).double().square().sum(1) for v in g.values()).sqrt()
     fell_back = co["clipped"] & (~torch.isfinite(norm) | (norm > co["fb_thr"]))
     clipped = co["clipped"] & ~fell_back & (norm >= co["clip"])  # Algorithm 1's >=
-    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(U.dtype)
+    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(dtype)
     step = co["lr"] * scale
     ok = co["clipped"] | (torch.isfinite(norm) & torch.isfinite(loss))
     new = {}
@@ -195,27 +229,9 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
             "ok": ok}
 
 
-def count_errors(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor) -> Tensor:
-    r"""Misclassified sequences per run, `(K,)`, for inputs `U (T, K, C, n_in)` and targets
-    `Y (K, C)` (forward only, one state kept per step)."""
-    with torch.no_grad():
-        T, K, Cn, _ = U.shape
-        C = co["C"]
-        h = (co["A"] * 0.5 + co["D"]).expand(K, Cn, P["W_rec"].shape[1]).contiguous()
-        z = torch.empty_like(h)
-        W_rec_t = (P["W_rec"].transpose(1, 2) * C).contiguous()
-        W_in_t, b = (P["W_in"].transpose(1, 2) * C).contiguous(), P["b"].unsqueeze(1) * C
-        for t in range(T):
-            torch.baddbmm(b, U[t], W_in_t, out=z).baddbmm_(h, W_rec_t)
-            _sigma_(z, h, co)
-        y = torch.baddbmm(P["b_out"].unsqueeze(1), h, P["W_out"].transpose(1, 2))
-        return (y.argmax(-1) != Y).sum(-1)
-
-
 def _data(task: str, size: int, length: int, gens: list[torch.Generator], dtype: torch.dtype,
           device: torch.device, steps: int | None = None) -> tuple[Tensor, Tensor]:
-    bs = [make_batch(task, size, length, g, dtype, steps) for g in gens]
-    return torch.stack([b.u for b in bs], 1).to(device), torch.stack([b.target for b in bs]).to(device)
+    return heads.stack_batches(task, [make_batch(task, size, length, g, dtype, steps) for g in gens], device)
 
 
 def _errors(P: dict, cfgs: list[TrainConfig], gens: list, step: int, device: torch.device) -> list:

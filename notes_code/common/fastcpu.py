@@ -22,13 +22,18 @@ C\,(\mathbf b + D\,\mathbf W_{rec}\mathbf 1)^\top \end{bmatrix}.$$
   $\partial\mathcal E/\partial\mathbf W_{in}$ and $\partial\mathcal E/\partial\mathbf b$ in the same
   `baddbmm` (the inputs and a column of ones sit beside the $\Omega$-corrected states): one
   product per step for all three.
+* **Heads** (`common.heads`): the output reads $\sigma(\mathbf x_t) = A s_t + D$, so
+  $\mathbf y_t = s_t\,(A\,\mathbf W_{out})^\top + (\mathbf b_{out} + D\,\mathbf W_{out}\mathbf 1)^\top$,
+  at the last step or (`mem`) at every step. The per-step head's immediate error
+  $(\partial\mathcal E/\partial\mathbf y_t\,A C\,\mathbf W_{out})\odot s_t(1 - s_t)$ joins
+  $\mathbf v_t$ at every step of BPTT (one more `bmm`), and $\mathbf v_t$ is kept apart for
+  $\Omega$; $\partial\mathcal E/\partial\mathbf W_{out}$ sums over the steps.
 
-$\Omega$, its coefficients $c_t$, the per-run norm, Algorithm 1 with the released code's
-fallback and the guarded SGD step are computed as in the reference (`_apply` repeats the last
-lines of `common.batched.train_step`; editing that module would void its recorded mutation
-score, so the two become one function when the batched engine moves to `notes_code/common/`).
-Only the arithmetic of the passes over $T$ is reorganised, so float64 results agree with the
-reference to rounding (`tests/common/test_fastcpu.py`).
+$\Omega$, its coefficients $c_t$ and the loss are computed as in the reference; the per-run
+norm, Algorithm 1 with the released code's fallback and the guarded SGD step are the
+reference's own code (`batched._apply`). Only the arithmetic of the passes over $T$ is
+reorganised, so float64 results agree with the reference to rounding
+(`tests/common/test_fastcpu.py`).
 
 **Threads.** By default an update runs in the calling thread on torch's intra-op threads. With
 `threads` > 1 the runs are split into that many groups, one per worker thread, each with
@@ -54,13 +59,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
-from notes_code.common import batched
+from notes_code.common import batched, heads
 from notes_code.common.train import TrainConfig, TrainResult
 
 NAMES = batched.NAMES
+_apply = batched._apply  # the reference's norm, Algorithm 1 with the fallback and the guarded step
 
 
 def _buffer(ws: dict, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
@@ -86,7 +91,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
             `b_out (K, n_out)`.
         co: `batched.coefficients` of the runs.
         U: inputs, time-major `(T, K, B, n_in)`.
-        Y: class targets `(K, B)`.
+        Y: targets of any head, as in `batched.train_step`.
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
@@ -99,7 +104,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
         `clipped` and `ok`, as `batched.train_step`.
 
     Raises:
-        ValueError: if `threads` < 1.
+        ValueError: if `threads` < 1, or `Y` fits no head.
     """
     ws = {} if workspace is None else workspace
     threads = 1 if threads is None else threads
@@ -109,6 +114,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
     parts = min(threads, K)
     if parts == 1:
         return step(P, co, U, Y, alive, bound, ws)
+    head = heads.head_of(U, Y)
     edges = [K * i // parts for i in range(parts + 1)]
     cuts = [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
     spaces = ws.setdefault("parts", {})
@@ -119,7 +125,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
             if pool is None:
                 pool = stack.enter_context(ThreadPoolExecutor(parts, thread_name_prefix="fastcpu"))
             futures = [pool.submit(step, {k: v[c] for k, v in P.items()}, {k: v[c] for k, v in co.items()},
-                                   U[:, c], Y[c], alive[c], bound, spaces.setdefault(i, {}))
+                                   U[:, c], heads.runs(Y, head, c), alive[c], bound, spaces.setdefault(i, {}))
                        for i, c in enumerate(cuts)]
             outs = [f.result() for f in futures]
     finally:
@@ -136,7 +142,7 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
             `b_out (K, n_out)`.
         co: `batched.coefficients` of the runs.
         U: inputs, time-major `(T, K, B, n_in)`.
-        Y: class targets `(K, B)`.
+        Y: targets of any head, as in `batched.train_step`.
         alive: `(K,)` bool; other runs are not changed.
         bound: $\Omega$'s mask threshold on $\|\boldsymbol\delta\|^2$.
         workspace: a dict kept between calls for the scratch buffers.
@@ -146,6 +152,8 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
         `clipped` and `ok`, as `batched.train_step`.
     """
     ws = {} if workspace is None else workspace
+    head = heads.head_of(U, Y)
+    per_step = head == "softmax"
     W_in, W_rec, W_out = P["W_in"], P["W_rec"], P["W_out"]
     T, K, B, n_in = U.shape
     n, m = W_rec.shape[1], W_rec.shape[1] + n_in + 1
@@ -167,27 +175,35 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     for t in range(T):
         torch.bmm(Xs[t], W_f, out=z)
         torch.sigmoid(z, out=ss[t + 1])
-    logp = F.log_softmax(torch.baddbmm((P["b_out"] + Dc.view(K, 1) * W_out.sum(2)).unsqueeze(1), s[T],
-                                       (W_out * A).transpose(1, 2)), -1)
-    loss = -logp.gather(-1, Y.unsqueeze(-1)).squeeze(-1).mean(-1)  # (K,), cross-entropy
-    dZ = logp.exp_().scatter_add_(-1, Y.unsqueeze(-1), torch.full_like(logp[..., :1], -1.0)).div_(B)
-    # BPTT: D[t] = delta_{t+1}; Q[t] = s_t (1 - s_t), so that sigma'(x_t) = AC Q[t]
+    # the head reads sigma(x_t) = A s_t + D: y = s_t (A W_out)^T + (b_out + D W_out 1)
+    b_o, W_o = (P["b_out"] + Dc.view(K, 1) * W_out.sum(2)).unsqueeze(1), (W_out * A).transpose(1, 2)
+    y = torch.matmul(s[1:], W_o).add_(b_o) if per_step else torch.baddbmm(b_o, s[T], W_o)
+    loss, dZ = heads.loss_and_dy(head, y, Y)  # (K,) and dE/dy
+    # BPTT: D[t] = delta_{t+1}; Q[t] = s_t (1 - s_t), so that sigma'(x_t) = AC Q[t]; a per-step
+    # head adds its immediate error at every step, and V[t] = v_t keeps the back-propagated part
     D = _buffer(ws, "D", (T, K, B, n), U)
     Q = _buffer(ws, "Q", (T + 1, K, B, n), U)
-    W_b = W_rec * AC  # (K, n, n)
+    V = _buffer(ws, "V", (T, K, B, n), U) if per_step else None
+    W_b, W_ob = W_rec * AC, W_out * AC  # (K, n, n), (K, n_out, n)
     den = U.new_empty(T, K, B)  # ||delta_{t+1}||^2, taken while D[t] is in cache
     Ds, Qs, dens = D.unbind(0), Q.unbind(0), den.unbind(0)
+    dZs = dZ.unbind(0) if per_step else None
     torch.addcmul(ss[T], ss[T], ss[T], value=-1.0, out=Qs[T])
-    torch.bmm(dZ, W_out * AC, out=Ds[T - 1]).mul_(Qs[T])
+    torch.bmm(dZs[T - 1] if per_step else dZ, W_ob, out=Ds[T - 1]).mul_(Qs[T])
     for t in range(T - 1, 0, -1):
         torch.linalg.vecdot(Ds[t], Ds[t], out=dens[t])
         torch.addcmul(ss[t], ss[t], ss[t], value=-1.0, out=Qs[t])
-        torch.bmm(Ds[t], W_b, out=Ds[t - 1]).mul_(Qs[t])
+        if per_step:
+            torch.bmm(Ds[t], W_b, out=V[t]).mul_(Qs[t])
+            torch.bmm(dZs[t - 1], W_ob, out=Ds[t - 1]).mul_(Qs[t]).add_(V[t])
+        else:
+            torch.bmm(Ds[t], W_b, out=Ds[t - 1]).mul_(Qs[t])
     torch.linalg.vecdot(Ds[0], Ds[0], out=dens[0])
     Q[0].fill_(0.25)
-    v0 = torch.bmm(D[0], W_b).mul_(0.25)  # delta_1 dx_1/dx_0
+    v0 = (torch.bmm(D[0], W_b, out=V[0]) if per_step else torch.bmm(D[0], W_b)).mul_(0.25)  # v_0
     # Omega (eq. 10, mean over valid pairs) and its coefficients, as the reference
-    a = torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0), den[:-1]])  # ||v_k||^2
+    a = torch.linalg.vecdot(V, V) if per_step else torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0),
+                                                             den[:-1]])  # ||v_k||^2
     mask = den >= bound
     den = torch.where(mask, den, torch.ones_like(den))
     r = a / den
@@ -198,7 +214,10 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     coef = torch.where((co["alpha"] != 0).view(1, -1, 1), coef * (co["alpha"] / count).view(1, -1, 1),
                        torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
     coef.mul_(C.view(1, K, 1, 1))
-    g_W_out = torch.bmm(dZ.transpose(1, 2), A * s[T] + Dc)
+    if per_step:  # before the gradient pass overwrites s_1, ..., s_{T-1}
+        g_W_out = torch.einsum("tkbo,tkbn->kon", dZ, A * s[1:] + Dc)
+    else:
+        g_W_out = torch.bmm(dZ.transpose(1, 2), A * s[T] + Dc)
     # gradients: G = sum_t D[t]^T [s_t + c_t C v_t Q[t] | u_{t+1} | 1], whose state block is the
     # W_rec gradient's (A s_t + c_t AC v_t Q[t]) divided by A (restored below). X[t]'s state block
     # is overwritten (s_t is not needed after it), so the input and ones columns are reused in
@@ -207,39 +226,14 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     G = torch.zeros(K, n, m, dtype=U.dtype, device=U.device)
     coefs = coef.unbind(0)
     for t in range(T):
-        torch.mul(v0 if t == 0 else Ds[t - 1], Qs[t], out=tmp)
+        torch.mul(V[t] if per_step else v0 if t == 0 else Ds[t - 1], Qs[t], out=tmp)
         ss[t].addcmul_(tmp, coefs[t])
         G.baddbmm_(Ds[t].transpose(1, 2), Xs[t])
     g_b = G[..., m - 1]  # (K, n)
     g_W_rec = G[..., :n].mul_(A).addcmul_(Dc, g_b.unsqueeze(-1).expand(K, n, n))
     g = {"W_in": G[..., n:m - 1], "W_rec": g_W_rec,
-         "b": g_b, "W_out": g_W_out, "b_out": dZ.sum(1)}
+         "b": g_b, "W_out": g_W_out, "b_out": dZ.sum((0, 2)) if per_step else dZ.sum(1)}
     return _apply(P, co, g, loss, omega, alive)
-
-
-def _apply(P: dict[str, Tensor], co: dict, g: dict[str, Tensor], loss: Tensor, omega: Tensor,
-           alive: Tensor) -> dict[str, Tensor]:
-    """The reference's norm, Algorithm 1 with the fallback, and the guarded SGD step."""
-    dtype = loss.dtype
-    # (K,) float64: squares of finite float32 gradients cannot overflow it
-    norm = sum(v.flatten(1).double().square().sum(1) for v in g.values()).sqrt()
-    fell_back = co["clipped"] & (~torch.isfinite(norm) | (norm > co["fb_thr"]))
-    clipped = co["clipped"] & ~fell_back & (norm >= co["clip"])  # Algorithm 1's >=
-    scale = torch.where(clipped, co["clip"] / norm, torch.ones_like(norm)).to(dtype)
-    step = co["lr"] * scale
-    ok = co["clipped"] | (torch.isfinite(norm) & torch.isfinite(loss))
-    new = {}
-    for name in NAMES:
-        shape = (-1, *[1] * (g[name].dim() - 1))
-        fb = co["lr"].view(shape) * (co["shrink"].view(shape) * P[name]) if name == "W_rec" \
-            else torch.zeros_like(P[name])
-        new[name] = P[name] - torch.where(fell_back.view(shape), fb, step.view(shape) * g[name])
-        ok &= torch.isfinite(new[name]).flatten(1).all(1)
-    commit = ok & alive
-    for name in NAMES:
-        P[name].copy_(torch.where(commit.view(-1, *[1] * (P[name].dim() - 1)), new[name], P[name]))
-    return {"loss": loss, "omega": omega, "norm": norm, "fell_back": fell_back, "clipped": clipped,
-            "ok": ok}
 
 
 @contextlib.contextmanager

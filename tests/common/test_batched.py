@@ -11,8 +11,9 @@ import time
 import pytest
 import torch
 
-from notes_code.common.batched import check_batchable, coefficients, run_batched, train_step
-from notes_code.common.tasks import make_batch
+from notes_code.common.batched import NAMES, check_batchable, coefficients, run_batched, train_step
+from notes_code.common.heads import stack_batches
+from notes_code.common.tasks import arith_steps, make_batch, sample_length
 from notes_code.common.train import TrainConfig, generator, make_model, run
 from notes_code.pascanu2013.regularized_training import loss_and_grads
 
@@ -186,16 +187,16 @@ def test_checkpoint_is_loaded_as_weights_only(tmp_path) -> None:
 
 
 def test_check_batchable() -> None:
-    """Batched runs must share the step shapes and lengths: task, n, length range, length_seed,
-    batch size and evaluation settings; tasks with a per-batch length (add) or per-step head (mem)
-    are refused."""
+    """Batched runs must share the step shapes and lengths: task (so its head), n, length range,
+    length_seed, batch size and evaluation settings; every head of §4.1.2 batches (add: linear
+    output at the last step, mem: softmax at every step)."""
     check_batchable(MIX)
     for change in ({"n_hidden": 9}, {"length_seed": 1}, {"max_length": 16}, {"eval_every": 5},
-                   {"dtype": "float32"}):
+                   {"dtype": "float32"}, {"task": "add"}):
         with pytest.raises(ValueError, match=next(iter(change))):
             check_batchable([MIX[0], dataclasses.replace(MIX[1], **change)])
-    with pytest.raises(ValueError, match="last_softmax"):
-        check_batchable([dataclasses.replace(BASE, task="add")])
+    for task in ("add", "mul", "mem"):
+        check_batchable([dataclasses.replace(c, task=task) for c in MIX])
     with pytest.raises(ValueError, match="^no runs$"):
         check_batchable([])
 
@@ -306,11 +307,12 @@ def test_single_run_batch_and_defaults(capfd) -> None:
     assert params["checkpoint_every"].default == 1000 and params["progress"].default is False
 
 
-def test_updates_stay_on_the_requested_device() -> None:
-    """The batched trainer is device-agnostic: the parameters, batches, per-run constants, the
-    alive/divergence flags and the accumulators of the update loop all live on the requested
-    device. Checked on torch's shape-only "meta" device, which refuses to mix with CPU tensors as
-    CUDA would; the run is stopped before its first evaluation (which needs values)."""
+@pytest.mark.parametrize("task", ["torder", "add", "mem"])
+def test_updates_stay_on_the_requested_device(task: str) -> None:
+    """The batched trainer is device-agnostic, for every head of §4.1.2: the parameters, batches, per-run
+    constants, the alive/divergence flags and the accumulators of the update loop all live on the
+    requested device. Checked on torch's shape-only "meta" device, which refuses to mix with CPU
+    tensors as CUDA would; the run is stopped before its first evaluation (which needs values)."""
 
     class Stop(Exception):
         pass
@@ -319,8 +321,11 @@ def test_updates_stay_on_the_requested_device() -> None:
         if step == 3:  # eval_every = 4
             raise Stop
 
+    lengths = {} if task == "torder" else {"min_length": HEAD_BASE[task].min_length,
+                                           "max_length": HEAD_BASE[task].max_length}
+    configs = [dataclasses.replace(c, task=task, **lengths) for c in MIX]
     with pytest.raises(Stop):
-        _run(MIX, device="meta", callback=stop)
+        _run(configs, device="meta", callback=stop)
 
 
 def test_workspace_reuse_is_safe() -> None:
@@ -375,3 +380,106 @@ def test_fallback_at_exactly_its_threshold() -> None:
     co["fb_thr"][1] = torch.nextafter(norm[1], torch.tensor(0.0, dtype=torch.float64))
     out = train_step({k: v.clone() for k, v in P.items()}, co, U, Y, alive)
     assert out["fell_back"].tolist() == [False, True, False]
+
+
+# The other heads of §4.1.2 at the same tiny sizes (8 updates): add/mul (linear output at the
+# last step, lengths 20-22 so that the batch's steps l' = l + randint(floor(.1 l)) vary too) and
+# mem (softmax at every step, T = l + 20 for l = 1..3). Every init family, method and outcome
+# path occurs.
+HEAD_BASE = {"add": dataclasses.replace(BASE, task="add", min_length=20, max_length=23, max_updates=8),
+             "mul": dataclasses.replace(BASE, task="mul", min_length=20, max_length=23, max_updates=8,
+                                        success_error=0.4),
+             "mem": dataclasses.replace(BASE, task="mem", min_length=1, max_length=4, max_updates=8)}
+
+
+def _head_mix(task: str) -> tuple[TrainConfig, ...]:
+    b = HEAD_BASE[task]
+    return (dataclasses.replace(b, init="sigmoid", method="MSGD", seed=1),
+            dataclasses.replace(b, init="sigmoid", method="MSGD-C", seed=7, lr=0.3, clip=0.3),
+            dataclasses.replace(b, init="sigmoid", method="MSGD-CR", seed=6, lr=1.0),
+            dataclasses.replace(b, init="basic_tanh", method="MSGD", seed=8),
+            dataclasses.replace(b, init="basic_tanh", method="MSGD-CR", seed=2, max_updates=10),
+            dataclasses.replace(b, init="smart_tanh", method="MSGD-C", seed=3, lr=0.3),
+            dataclasses.replace(b, init="basic_tanh", method="MSGD-C", seed=4, clip=0.1,
+                                fallback_threshold=0.3),
+            dataclasses.replace(b, init="smart_tanh", method="MSGD", seed=5, lr=math.inf))
+
+
+def _assert_same_1e10(batched: list, singles: tuple) -> None:
+    for s, b in zip(singles, batched, strict=True):
+        assert (b.outcome, b.updates, b.final_error, b.n_fallback, b.n_clipped) == (
+            s.outcome, s.updates, s.final_error, s.n_fallback, s.n_clipped)
+        assert b.max_grad_norm == pytest.approx(s.max_grad_norm, rel=1e-10)
+        assert len(b.history) == len(s.history)
+        for rb, rs in zip(b.history, s.history, strict=True):
+            assert rb == pytest.approx(rs, rel=1e-10, abs=1e-13)
+        for name, p in s.params.items():
+            torch.testing.assert_close(b.params[name], p, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["common.batched"])
+@pytest.mark.parametrize("task", sorted(HEAD_BASE))
+def test_batched_equals_single_other_heads(task: str) -> None:
+    """Batched multi-run training of the §4.1.2 tasks with the other two heads (add, mul: linear
+    output at the last step, squared error; mem: softmax at every step, the immediate error of
+    every step in BPTT and Omega over the back-propagated part): eight runs mixing sigmoid and
+    tanh inits with MSGD, MSGD-C and MSGD-CR (alpha = 4), a released-code fallback and a diverging
+    MSGD run, trained on lengths that vary per batch, end, in float64, as eight single runs of
+    train.run (loss, Omega and gradient norm of every history row, weights, outcomes, update and
+    clip counts to 1e-10)."""
+    configs = _head_mix(task)
+    g = generator(HEAD_BASE[task].length_seed, "length")
+    lengths = set()
+    for _ in range(HEAD_BASE[task].max_updates):
+        length = sample_length(HEAD_BASE[task].min_length, HEAD_BASE[task].max_length, g)
+        lengths.add(arith_steps(task, length, g) or length)
+    assert len(lengths) > 2  # the batches really change length
+    singles = _single_runs(configs)
+    batched = _run(list(configs))
+    outcomes = {r.outcome for r in batched}
+    assert {"fail", "diverged"} <= outcomes and (task == "mem" or "success" in outcomes)
+    assert batched[6].n_fallback > 0 and all(r.n_clipped > 0 for r in batched[1:3])
+    assert batched[2].history[0]["omega"] > 0
+    _assert_same_1e10(batched, singles)
+
+
+@pytest.mark.parametrize("task", ["add", "mem"])
+def test_train_step_gradients_match_autograd_other_heads(task: str) -> None:
+    """One batched step of the §4.1.2 heads (MSGD-CR, alpha = 4, no clipping, lr = 1, so the step
+    is the gradient): for sigmoid and tanh runs the loss, Omega (eq. 10, mean over valid pairs),
+    norm and all five gradients (dE/dW_rec + alpha dOmega/dW_rec for W_rec; the per-step head's
+    W_out and b_out summed over steps) equal regularized_training.loss_and_grads (1e-10)."""
+    cfgs = [dataclasses.replace(HEAD_BASE[task], init=i, method="MSGD-CR", seed=s, clip=math.inf,
+                                lr=1.0) for s, i in enumerate(("sigmoid", "basic_tanh", "smart_tanh"))]
+    models = [make_model(c) for c in cfgs]
+    P = {n: torch.stack([getattr(m, n).detach().clone() for m in models]) for n in NAMES}
+    length = HEAD_BASE[task].min_length + 1
+    steps = arith_steps(task, length, generator(0, "s"))
+    batches = [make_batch(task, 6, length, generator(k, "x"), torch.float64, steps) for k in range(3)]
+    U, Y = stack_batches(task, batches)
+    Q = {k: v.clone() for k, v in P.items()}
+    out = train_step(Q, coefficients(cfgs, torch.device("cpu"), torch.float64), U, Y,
+                     torch.ones(3, dtype=torch.bool))
+    assert not out["clipped"].any() and not out["fell_back"].any()
+    for k, (m, b) in enumerate(zip(models, batches, strict=True)):
+        ref = loss_and_grads(m, b.u, b.target, alpha=4.0)
+        norm = math.sqrt(sum(float(g.square().sum()) for g in ref.grads.values()))
+        assert float(out["loss"][k]) == pytest.approx(float(ref.loss), rel=1e-12)
+        assert float(out["omega"][k]) == pytest.approx(float(ref.omega), rel=1e-10)
+        assert float(out["norm"][k]) == pytest.approx(norm, rel=1e-10)
+        for name in NAMES:
+            torch.testing.assert_close(P[name][k] - Q[name][k], ref.grads[name], rtol=1e-10, atol=1e-14)
+
+
+def test_bad_targets_are_refused() -> None:
+    """§4.1.2 heads in the batched step: targets that fit no head (mem's per-step targets stacked
+    run-first, float class labels) are a clear error, and no weight changes."""
+    cfgs = _head_mix("mem")[:2]
+    P = {n: torch.stack([getattr(make_model(c), n).detach() for c in cfgs]) for n in NAMES}
+    U, Y = stack_batches("mem", [make_batch("mem", 4, 2, generator(k, "x"), torch.float64) for k in range(2)])
+    co = coefficients(list(cfgs), torch.device("cpu"), torch.float64)
+    before = {k: v.clone() for k, v in P.items()}
+    for bad in (Y.transpose(0, 1), Y[-1].double()):
+        with pytest.raises(ValueError, match="fit no head"):
+            train_step(P, co, U, bad, torch.ones(2, dtype=torch.bool))
+    assert all(torch.equal(P[k], before[k]) for k in P)

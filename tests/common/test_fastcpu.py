@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from notes_code.common import batched, fastcpu
-from notes_code.common.tasks import TASKS, make_batch
+from notes_code.common.tasks import TASKS, arith_steps
 from notes_code.common.train import TrainConfig, generator, make_model
 
 BASE = TrainConfig(n_hidden=6, min_length=10, max_length=12, batch_size=4, lr=0.1, max_updates=12,
@@ -33,9 +33,9 @@ def _inputs(task: str = "torder", dtype: str = "float64", T: int = 12, B: int = 
             for a, i in enumerate(INITS) for b, m in enumerate(METHODS)]
     models = [make_model(c) for c in cfgs]
     P = {n: torch.stack([getattr(m, n).detach().clone() for m in models]) for n in batched.NAMES}
-    kind = getattr(torch, dtype)
-    bs = [make_batch(task, B, T, generator(k, "x"), kind) for k in range(len(cfgs))]
-    U, Y = torch.stack([b.u for b in bs], 1), torch.stack([b.target for b in bs])
+    gens = [generator(k, "x") for k in range(len(cfgs))]  # add/mul: one l' for all runs
+    U, Y = batched._data(task, B, T, gens, getattr(torch, dtype), torch.device("cpu"),
+                         arith_steps(task, T, generator(0, "steps")))
     return cfgs, P, U, Y
 
 
@@ -64,14 +64,15 @@ def _assert_equal(P, Pr, ref, Pf, fast, tol) -> None:
 
 
 @pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
-@pytest.mark.parametrize("task", ["torder", "torder3", "perm"])
+@pytest.mark.parametrize("task", sorted(TASKS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("threads", [1, 2, 4])
 def test_step_matches_reference(task: str, dtype: str, threads: int) -> None:
-    """Fig. 7 protocol, §4.1.1 with §3.2-3.3: one update of nine runs (sigmoid, basic tanh and
-    smart tanh, each with MSGD, MSGD-C and MSGD-CR) equals the reference batched update: loss,
-    Omega, gradient norm, clipping and fallback flags, and every new weight (float64 to 1e-10;
-    float32 to 1e-4 of the update), for every last-step softmax task and any thread split."""
+    """Fig. 7 protocol, §4.1.1 with §3.2-3.3 and the tasks of §4.1.2: one update of nine runs
+    (sigmoid, basic tanh and smart tanh, each with MSGD, MSGD-C and MSGD-CR) equals the reference
+    batched update: loss, Omega, gradient norm, clipping and fallback flags, and every new weight
+    (float64 to 1e-10; float32 to 1e-4 of the update), for every task, so every head (last-step
+    softmax, last-step linear, softmax at every step), and any thread split."""
     cfgs, P, U, Y = _inputs(task, dtype)
     (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U, Y, threads=threads)
     assert ref["clipped"].any() or ref["norm"].max() < 1  # the update did something to check
@@ -79,12 +80,14 @@ def test_step_matches_reference(task: str, dtype: str, threads: int) -> None:
     _assert_equal(P0, Pr, ref, Pf, fast, TOL[dtype])
 
 
+@pytest.mark.parametrize("task", ["torder", "add", "mem"])
 @pytest.mark.parametrize("T", [1, 2, 3])
-def test_shortest_sequences(T: int) -> None:
-    """Eq. (2) with T = 1, 2, 3 (the first steps of a temporal-order batch): the first and last
-    steps of BPTT and Omega's first pair (k = 0,
-    delta_1 dx_1/dx_0 at x_0 = 0) coincide or touch; still equal to the reference."""
-    cfgs, P, U, Y = _inputs(T=10)
+def test_shortest_sequences(T: int, task: str) -> None:
+    """Eq. (2) with T = 1, 2, 3 (the first steps of a batch): the first and last steps of BPTT
+    and Omega's first pair (k = 0, delta_1 dx_1/dx_0 at x_0 = 0) coincide or touch, and for the
+    per-step head the immediate error enters at every one of them; still equal to the reference."""
+    cfgs, P, U, Y = _inputs(task, T=10)
+    Y = Y[:T].contiguous() if TASKS[task].head == "softmax" else Y
     (P0, Pr, ref), (Pf, fast) = _both(cfgs, P, U[:T].contiguous(), Y)
     _assert_equal(P0, Pr, ref, Pf, fast, TOL["float64"])
 
@@ -167,13 +170,17 @@ def test_threads_and_bad_input() -> None:
         pass
 
 
-def test_workspace_reuse_across_shapes() -> None:
+@pytest.mark.parametrize("task", ["torder", "mem"])
+def test_workspace_reuse_across_shapes(task: str) -> None:
     """Scratch buffers kept between updates (as run_batched does) must not carry state: a
-    longer, then a shorter sequence, then fewer runs, each equal to a fresh update."""
+    longer, then a shorter sequence, then fewer runs, each equal to a fresh update (the buffers
+    of v_t of §4.1.2's per-step head too)."""
     ws: dict = {}
     for T, K in ((12, 9), (5, 9), (7, 4)):
-        cfgs, P, U, Y = _inputs()
-        cfgs, U, Y = cfgs[:K], U[:T, :K].contiguous(), Y[:K]
+        cfgs, P, U, Y = _inputs(task)
+        head = TASKS[task].head
+        Y = Y[:T, :K].contiguous() if head == "softmax" else Y[:K]
+        cfgs, U = cfgs[:K], U[:T, :K].contiguous()
         P = {k: v[:K] for k, v in P.items()}
         co = batched.coefficients(cfgs, torch.device("cpu"), torch.float64)
         a, b = ({k: v.clone() for k, v in P.items()} for _ in range(2))
@@ -224,10 +231,11 @@ def test_run_fast_equals_run_batched(tmp_path) -> None:
 
 
 def test_every_batched_task_is_covered() -> None:
-    """The engine supports what the batched trainer supports: every last-step softmax task is in
-    test_step_matches_reference."""
-    covered = {"torder", "torder3", "perm"}
-    assert {k for k, t in TASKS.items() if t.head == "last_softmax"} == covered
+    """The engine supports what the batched trainer supports: every task (so every head) can be
+    batched, and test_step_matches_reference covers every one."""
+    assert {t.head for t in TASKS.values()} == {"last_softmax", "last_linear", "softmax"}
+    for task in TASKS:
+        batched.check_batchable([dataclasses.replace(BASE, task=task)])
 
 
 def _apply_inputs(dtype=torch.float32):
@@ -376,3 +384,34 @@ def test_workspace_keeps_the_buffers() -> None:
         assert all({"X", "D", "Q", "W_f", "z", "tmp"} <= set(p) for p in ptrs)
         fastcpu.train_step(P, co, U, Y, alive, workspace=ws, threads=threads)
         assert [{k: v.data_ptr() for k, v in s.items()} for s in spaces] == ptrs
+
+
+# The other heads end to end (sizes of test_batched.py's: lengths vary per batch, and add's l')
+HEAD_MIX = {task: [dataclasses.replace(c, **kw) for c in MIX] for task, kw in
+            {"add": {"task": "add", "min_length": 20, "max_length": 23},
+             "mem": {"task": "mem", "min_length": 1, "max_length": 4}}.items()}
+
+
+@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
+@pytest.mark.parametrize("task", sorted(HEAD_MIX))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_run_fast_equals_run_batched_other_heads(task: str, dtype: str) -> None:
+    """Fig. 7 protocol on the §4.1.2 tasks with the other heads (add: linear output at the last
+    step; mem: softmax at every step), lengths drawn per batch: five runs mixing the inits and
+    methods, with a diverging MSGD run and released-code fallbacks, trained by run_fast with its
+    runs split over two threads, end as run_batched ends them (float64: histories and weights
+    to 1e-10; float32: same outcomes, update, fallback and clip counts, weights to 1e-4)."""
+    configs = [dataclasses.replace(c, dtype=dtype) for c in HEAD_MIX[task]]
+    ref, fast = batched.run_batched(configs), fastcpu.run_fast(configs, threads=2)
+    assert "diverged" in {r.outcome for r in ref} and ref[3].n_fallback > 0
+    assert ref[1].history[0]["omega"] > 0
+    tol = {"rtol": 1e-10, "atol": 1e-13} if dtype == "float64" else {"rtol": 1e-4, "atol": 1e-5}
+    for r, f in zip(ref, fast, strict=True):
+        assert (f.outcome, f.updates, f.n_fallback, f.n_clipped) == (
+            r.outcome, r.updates, r.n_fallback, r.n_clipped)
+        if dtype == "float64":
+            assert f.final_error == r.final_error and len(f.history) == len(r.history)
+            for hf, hr in zip(f.history, r.history, strict=True):
+                assert hf == pytest.approx(hr, rel=1e-10, abs=1e-13)
+        for name, p in r.params.items():
+            torch.testing.assert_close(f.params[name], p, **tol)
