@@ -190,7 +190,11 @@ def _plan(grid: Grid, args: argparse.Namespace) -> int:
             return _usage(args, "plan", f"{name} must be at least 1, got {value}")
     if args.budget is not None:
         grid = grid.with_budget(args.budget)
-    print("\n".join(plan(grid, workers=args.workers, threads=args.threads).lines()))
+    try:
+        result = plan(grid, workers=args.workers, threads=args.threads)
+    except ValueError as exc:  # a grid plan cannot measure (LSTM cells)
+        return _usage(args, "plan", str(exc))
+    print("\n".join(result.lines()))
     return 0
 
 

@@ -53,6 +53,7 @@ from triton.runtime.interpreter import InterpretedFunction  # noqa: E402
 #: before triton was first imported
 INTERPRETED = isinstance(tl.sum, InterpretedFunction)
 
+from notes_code.common.tasks import TASKS  # noqa: E402
 from notes_code.common.train import TrainConfig, TrainResult  # noqa: E402
 
 from . import batched  # noqa: E402
@@ -298,7 +299,15 @@ def run_fused(configs: list[TrainConfig], device: torch.device | str = "cuda", *
 
     Returns:
         One `TrainResult` per config, in order.
+
+    Raises:
+        ValueError: before anything runs, for a task whose head is not the last-step softmax
+            (the kernel implements that head only; the batched engines train every head).
     """
+    heads = {TASKS[c.task].head for c in configs}
+    if heads - {"last_softmax"}:
+        raise ValueError(f"the fused kernel trains last-step softmax tasks only, not {sorted(heads)}; "
+                         "use the batched or fastcpu trainer")
     with fused_steps(precision):
         return batched.run_batched(configs, device, **kwargs)
 

@@ -41,10 +41,10 @@ from typing import Any
 
 import torch
 
-from notes_code.common import batched, fastcpu
-from notes_code.common.grid import Grid
-from notes_code.common.tasks import make_batch
-from notes_code.common.train import DTYPES, TrainConfig, generator, make_model
+from notes_code.common import batched, fastcpu, heads
+from notes_code.common.grid import Grid, cell_length
+from notes_code.common.tasks import arith_steps, make_batch
+from notes_code.common.train import DTYPES, LSTM_INITS, TrainConfig, generator, make_model
 
 ROOT = Path(__file__).resolve().parents[2]
 GPU_PATTERNS = ("docs/data/**/*gpu*.json", "docs/data/**/*fused*.json")
@@ -220,16 +220,17 @@ def measure_rate(step: StepFn, configs: Sequence[TrainConfig], *, engine: str = 
     models = [make_model(c) for c in configs]
     P = {n: torch.stack([getattr(m, n).detach() for m in models]) for n in batched.NAMES}
     co = batched.coefficients(list(configs), device, dtype)
-    bs = [make_batch(c0.task, c0.batch_size, c0.min_length, generator(c.seed, "data"), dtype)
-          for c in configs]
-    U, Y = torch.stack([b.u for b in bs], 1), torch.stack([b.target for b in bs])
+    length = cell_length(c0)  # a variable-length group at its longest length: an upper bound
+    steps = arith_steps(c0.task, length, generator(c0.length_seed, "length"))
+    U, Y = heads.stack_batches(c0.task, [make_batch(c0.task, c0.batch_size, length, generator(c.seed, "data"),
+                                                    dtype, steps) for c in configs])
     alive, ws = torch.ones(K, dtype=torch.bool), {}
     step(P, co, U, Y, alive, workspace=ws)
     t0, n = clock(), 0
     while n < min_steps or clock() - t0 < min_seconds:
         step(P, co, U, Y, alive, workspace=ws)
         n += 1
-    return Rate(engine, c0.min_length, K, n, clock() - t0)
+    return Rate(engine, length, K, n, clock() - t0)
 
 
 def gpu_benchmark(paths: Sequence[Path] | None = None) -> tuple[dict[int, float], str]:
@@ -291,6 +292,9 @@ def plan(grid: Grid, *, engines: dict[str, StepFn] | None = None, workers: int =
     Returns:
         The `Plan`.
     """
+    if any(c.init in LSTM_INITS for c in grid.cells()):
+        raise ValueError(f"plan measures the batched RNN engines; grid {grid.name} has LSTM cells, "
+                         "which train one by one (time one with `python -m notes_code.experiments run`)")
     engines = dict(ENGINES if engines is None else engines)
     sizes = group_sizes(grid)
     groups = grid.groups()

@@ -33,7 +33,7 @@ CORE_MODULES: dict[str, tuple[str, ...]] = {
     "pascanu2013": ("clipping", "regularizer", "regularized_training", "bptt", "jacobians",
                     "activations", "init", "dynamics"),
     "hochreiter1997": ("lstm", "gradient_flow"),
-    "common": ("tasks", "train", "batched", "fastcpu"),
+    "common": ("tasks", "train", "heads", "batched", "fastcpu"),
 }
 THRESHOLD = 0.90  # minimum share of non-equivalent mutants killed by a module's own tests
 RECORD_NAME = "mutation.json"

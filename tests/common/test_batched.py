@@ -65,7 +65,7 @@ def _assert_same(batched: list, singles: tuple) -> None:
             torch.testing.assert_close(b.params[name], p, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["common.batched"])
+@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["common.batched", "common.heads"])
 def test_batched_equals_single() -> None:
     """Batched multi-run training: K=5 runs mixing the three inits (§4.1.1), MSGD / MSGD-C /
     MSGD-CR (alpha=4), a released-code fallback, a diverging MSGD run, an early success and unequal
@@ -417,7 +417,7 @@ def _assert_same_1e10(batched: list, singles: tuple) -> None:
             torch.testing.assert_close(b.params[name], p, rtol=1e-10, atol=1e-13)
 
 
-@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["common.batched"])
+@pytest.mark.claim("pascanu2013/batched-equals-single", modules=["common.batched", "common.heads"])
 @pytest.mark.parametrize("task", sorted(HEAD_BASE))
 def test_batched_equals_single_other_heads(task: str) -> None:
     """Batched multi-run training of the §4.1.2 tasks with the other two heads (add, mul: linear

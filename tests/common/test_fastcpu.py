@@ -63,7 +63,7 @@ def _assert_equal(P, Pr, ref, Pf, fast, tol) -> None:
                                    msg=lambda m, name=name: f"{name}: {m}")
 
 
-@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
+@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu", "common.heads"])
 @pytest.mark.parametrize("task", sorted(TASKS))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("threads", [1, 2, 4])
@@ -202,7 +202,7 @@ MIX = [
 ]
 
 
-@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
+@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu", "common.heads"])
 def test_run_fast_equals_run_batched(tmp_path) -> None:
     """Fig. 7 protocol end to end: five runs mixing the inits and methods, with an early
     success, a budget end, a diverging MSGD run, released-code fallbacks and unequal budgets,
@@ -392,7 +392,7 @@ HEAD_MIX = {task: [dataclasses.replace(c, **kw) for c in MIX] for task, kw in
              "mem": {"task": "mem", "min_length": 1, "max_length": 4}}.items()}
 
 
-@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu"])
+@pytest.mark.claim("pascanu2013/fastcpu-equals-batched", modules=["common.fastcpu", "common.heads"])
 @pytest.mark.parametrize("task", sorted(HEAD_MIX))
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_run_fast_equals_run_batched_other_heads(task: str, dtype: str) -> None:

@@ -204,3 +204,11 @@ def test_gpu_run_toy(tmp_path, monkeypatch) -> None:
     assert gpu_run.main(argv) == 0  # resume: everything is recorded, nothing retrains
     assert (tmp_path / "fig7-L10.json").read_text() == before
     assert len(json.loads((tmp_path / "gpu_run.json").read_text())["sessions"]) == 2
+
+
+def test_other_heads_are_refused_before_anything_runs() -> None:
+    """The kernel implements the last-step softmax head only: a grid of addition or memorization
+    runs is refused up front with a clear error (the batched and CPU engines train those)."""
+    cfgs = [dataclasses.replace(c, task=task) for c, task in zip(GRID[:2], ("add", "mem"), strict=True)]
+    with pytest.raises(ValueError, match="last-step softmax tasks only"):
+        fused.run_fused(cfgs, DEVICE)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from notes_code import experiments as cli
-from notes_code.common import batched
+from notes_code.common import batched, fastcpu
 from notes_code.common import plan as pl
 from notes_code.common.grid import Grid
 from notes_code.common.runner import GRIDS
@@ -146,3 +146,19 @@ def test_recorded_estimate_reproduces_the_benchmark_points() -> None:
     var = Grid("v", "d", dataclasses.replace(TINY.base, max_updates=10), inits=("basic_tanh",),
                methods=("MSGD",), lengths=(200,), seeds=(0,), min_length=50)
     assert group_sizes(var)[0].run_timesteps == 10 * 125
+
+
+@pytest.mark.parametrize("task", ["add", "mem"])
+def test_rates_are_measured_for_every_head(task: str) -> None:
+    """`plan` measures every head's batched update (the linear head of addition, where the runs
+    share the drawn l', and memorization's per-step softmax), at a variable-length group's
+    longest length; a grid with LSTM cells, which no batched engine trains, is a clear error."""
+    from notes_code.common.plan import measure_rate, plan
+
+    cfgs = [dataclasses.replace(TINY.base, task=task, init="basic_tanh", method="MSGD-CR", seed=s,
+                                min_length=10, max_length=13) for s in (0, 1)]
+    r = measure_rate(fastcpu.train_step, cfgs, min_seconds=0.0, min_steps=1)
+    assert r.length == 12 and r.runs == 2 and r.steps >= 1
+    lstm = Grid("l", "d", TINY.base, inits=("lstm",), methods=("MSGD",), lengths=(10,), seeds=(0,))
+    with pytest.raises(ValueError, match="LSTM cells"):
+        plan(lstm)
