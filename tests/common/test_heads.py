@@ -78,6 +78,10 @@ def test_linear_error_threshold_is_0_04() -> None:
     assert heads.wrong("last_linear", y, Y).tolist() == [[False, True]]
     assert heads.wrong("last_linear", y, -Y).tolist() == [[False, True]]
     assert torch.equal(heads.wrong("last_linear", y, Y)[0], errors("add", y[0], Y[0]))
+    # exactly 0.04 (summed over two outputs, rounding to the threshold itself) is not above it
+    at = torch.tensor([[[0.7 - 0.5, 4.2e-9]]], dtype=torch.float64)
+    assert at.square().sum(-1).item() == 0.04
+    assert heads.wrong("last_linear", torch.zeros_like(at), at).tolist() == [[False]]
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
@@ -148,3 +152,19 @@ def test_count_errors_matches_tasks_errors(task: str) -> None:
     if head == "softmax":  # some wrong sequences are right at the last step
         last = (torch.stack([m(U[:, k]).y[-1].argmax(-1) for k, m in enumerate(models)]) != Y[-1])
         assert int(last.sum()) < int(got.sum())
+
+
+@pytest.mark.parametrize("task", ["mem", "add"])
+def test_counting_and_stacking_stay_on_the_requested_device(task: str) -> None:
+    """Device-agnostic evaluation: stacked batches go to the requested device and the error count
+    is computed there, for the per-step and the linear head (checked on torch's shape-only "meta"
+    device, which refuses to mix with CPU tensors)."""
+    cfgs = [TrainConfig(task=task, n_hidden=4, seed=s, dtype="float64") for s in (0, 1)]
+    g = [generator(c.seed, "data") for c in cfgs]
+    steps = arith_steps(task, 12, generator(0, "length"))
+    U, Y = heads.stack_batches(task, [make_batch(task, 3, 12, x, torch.float64, steps) for x in g], "meta")
+    assert U.device.type == Y.device.type == "meta"
+    models = [make_model(c) for c in cfgs]
+    P = {n: torch.stack([getattr(m, n).detach() for m in models]).to("meta") for n in batched.NAMES}
+    co = batched.coefficients(cfgs, torch.device("meta"), torch.float64)
+    assert heads.count_errors(P, co, U, Y).device.type == "meta"
