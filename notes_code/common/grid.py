@@ -49,7 +49,7 @@ class Grid:
         criteria: the criteria that decide the grid's claims (registered before it runs).
         paper: the note whose data folder holds the results (`docs/data/<paper>/<name>.json`).
         min_length: variable-length training: the cells of length $L$ train on lengths drawn in
-            $[$`min_length`$, L]$ (`max_length = L + 1`, as the released code's `[min, max - 1]`);
+            [`min_length`, L] (`max_length = L + 1`, as the released code's `[min, max - 1]`);
             `None`: every cell trains at its fixed length.
         generalise: lengths at which every finished run is tested after training (`eval_size`
             fresh sequences each); recorded with the cell as `generalisation`.

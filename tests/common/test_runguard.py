@@ -74,3 +74,19 @@ def test_unreadable_holder_file(tmp_path) -> None:
         with pytest.raises(rg.LockedError, match="holder unknown"):
             with rg.results_lock(out):
                 pass
+
+
+def test_lock_files_are_ignored_by_git(tmp_path) -> None:
+    """Provenance: a runner's own lock files beside the results file (and a symlinked .venv) are
+    ignored by git, so they do not mark the session's tree as dirty (`results.provenance`)."""
+    import shutil
+    import subprocess
+
+    from notes_code.common.results import ROOT
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    for name in ("docs/data/pascanu2013/x.json.lock", "docs/data/hochreiter1997/x.json.lock.holder", ".venv"):
+        assert subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT).returncode == 0, name
+    with rg.results_lock(tmp_path / "r.json") as lock:
+        assert lock.name == "r.json.lock" and (tmp_path / "r.json.lock.holder").exists()
