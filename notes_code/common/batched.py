@@ -109,6 +109,32 @@ def _buffer(ws: dict, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor
     return buf[:numel].view(shape)
 
 
+def omega_terms(a: Tensor, den: Tensor, alpha: Tensor, bound: float) -> tuple[Tensor, Tensor]:
+    r"""$\Omega$ per run (eq. 10, the mean over valid pairs) and the coefficients of its
+    $\mathbf{W}_{rec}$ gradient, $\alpha\,4(r - 1)/\|\boldsymbol\delta\|^2$ over the valid count.
+
+    Args:
+        a: $\|\mathbf v_k\|^2$, `(T, K, B)`.
+        den: $\|\boldsymbol\delta_{k+1}\|^2$, `(T, K, B)`; pairs below `bound` are masked out.
+        alpha: $\alpha$ per run, `(K,)` (0 unless MSGD-CR).
+        bound: the mask threshold.
+
+    Returns:
+        `(omega (K,), coef (T, K, B, 1))`.
+    """
+    mask = den >= bound
+    den = torch.where(mask, den, torch.ones_like(den))
+    r = a / den
+    count = mask.sum((0, 2)).clamp_min(1).to(a.dtype)  # (K,)
+    omega = torch.where(mask, (r - 1.0).square(), torch.zeros_like(r)).sum((0, 2)) / count
+    coef = torch.where(mask, 4.0 * (r - 1.0) / den, torch.zeros_like(r))
+    # runs with alpha = 0 (MSGD, MSGD-C) get exactly no Omega term, even where Omega is NaN
+    # (float32 ||delta||^2 overflowing): NaN * 0 would otherwise leak into their W_rec gradient
+    coef = torch.where((alpha != 0).view(1, -1, 1), coef * (alpha / count).view(1, -1, 1),
+                       torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
+    return omega, coef
+
+
 def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
                bound: float = 1e-20, workspace: dict | None = None) -> dict[str, Tensor]:
     r"""One MSGD / MSGD-C / MSGD-CR update of every run, in place.
@@ -179,16 +205,7 @@ def train_step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tens
     # the head is per-step
     a = torch.linalg.vecdot(V, V) if per_step else torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0),
                                                              den[:-1]])
-    mask = den >= bound
-    den = torch.where(mask, den, torch.ones_like(den))
-    r = a / den
-    count = mask.sum((0, 2)).clamp_min(1).to(U.dtype)  # (K,)
-    omega = torch.where(mask, (r - 1.0).square(), torch.zeros_like(r)).sum((0, 2)) / count
-    coef = torch.where(mask, 4.0 * (r - 1.0) / den, torch.zeros_like(r))
-    # runs with alpha = 0 (MSGD, MSGD-C) get exactly no Omega term, even where Omega is NaN
-    # (float32 ||delta||^2 overflowing): NaN * 0 would otherwise leak into their W_rec gradient
-    coef = torch.where((co["alpha"] != 0).view(1, -1, 1), coef * (co["alpha"] / count).view(1, -1, 1),
-                       torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
+    omega, coef = omega_terms(a, den, co["alpha"], bound)
     # gradients: dE/dW_rec + alpha dOmega/dW_rec = sum_k delta_{k+1}^T (h_k + alpha c_k v_k sigma'(x_k))
     g = {"W_in": U.new_zeros(K, n, U.shape[-1]), "W_rec": U.new_zeros(K, n, n), "b": D.sum((0, 2)),
          "W_out": torch.einsum("tkbo,tkbn->kon", dZ, H[1:]) if per_step
@@ -395,5 +412,5 @@ def _check(configs: list, P: dict, alive: Tensor, div_at: Tensor, acc: dict, st:
     return keep
 
 
-__all__ = ["NAMES", "SHARED", "check_batchable", "coefficients", "count_errors", "run_batched",
+__all__ = ["NAMES", "SHARED", "check_batchable", "coefficients", "count_errors", "omega_terms", "run_batched",
            "train_step"]

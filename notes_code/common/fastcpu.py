@@ -204,15 +204,7 @@ def step(P: dict[str, Tensor], co: dict, U: Tensor, Y: Tensor, alive: Tensor,
     # Omega (eq. 10, mean over valid pairs) and its coefficients, as the reference
     a = torch.linalg.vecdot(V, V) if per_step else torch.cat([torch.linalg.vecdot(v0, v0).unsqueeze(0),
                                                              den[:-1]])  # ||v_k||^2
-    mask = den >= bound
-    den = torch.where(mask, den, torch.ones_like(den))
-    r = a / den
-    count = mask.sum((0, 2)).clamp_min(1).to(U.dtype)  # (K,)
-    omega = torch.where(mask, (r - 1.0).square(), torch.zeros_like(r)).sum((0, 2)) / count
-    coef = torch.where(mask, 4.0 * (r - 1.0) / den, torch.zeros_like(r))
-    # runs with alpha = 0 get exactly no Omega term, even where Omega is NaN (see batched)
-    coef = torch.where((co["alpha"] != 0).view(1, -1, 1), coef * (co["alpha"] / count).view(1, -1, 1),
-                       torch.zeros_like(coef)).unsqueeze(-1)  # (T, K, B, 1)
+    omega, coef = batched.omega_terms(a, den, co["alpha"], bound)
     coef.mul_(C.view(1, K, 1, 1))
     if per_step:  # before the gradient pass overwrites s_1, ..., s_{T-1}
         g_W_out = torch.einsum("tkbo,tkbn->kon", dZ, A * s[1:] + Dc)
