@@ -204,9 +204,13 @@ def arith_steps(task_name: str, length: int, generator: torch.Generator) -> int 
 
     Returns:
         $l'$ for `add` and `mul`, else `None`.
+
+    Raises:
+        ValueError: if `length` is below the task's minimum (10 for `add` and `mul`).
     """
     if _task(task_name).head != "last_linear":
         return None
+    _check(task_name, 1, length)  # floor(.1 l) >= 1, else randint(0) fails with torch's own message
     return length + int(_randint(int(0.1 * length), (1,), generator))
 
 

@@ -125,6 +125,9 @@ class TrainConfig:
                    f"MSGD-CR adds Omega, defined for the RNN of eq. (2), not for {self.init!r}"),
                   (self.dtype in DTYPES, f"dtype {self.dtype!r} not in {sorted(DTYPES)}"),
                   (self.min_length <= self.max_length, "min_length > max_length"),
+                  (self.task not in TASKS or self.min_length >= TASKS[self.task].min_length,
+                   f"task {self.task!r} needs min_length >= "
+                   f"{TASKS[self.task].min_length if self.task in TASKS else 1}, got {self.min_length}"),
                   (min(self.n_hidden, self.batch_size, self.max_updates, self.eval_every,
                        self.eval_size, self.eval_chunk) >= 1, "sizes must be >= 1")]
         for ok, why in checks:

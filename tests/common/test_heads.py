@@ -137,7 +137,8 @@ def test_count_errors_matches_tasks_errors(task: str) -> None:
     """Fig. 7 protocol's success test (§4.1.1-4.1.2): the batched engine's forward-only error
     count of each run equals `tasks.errors` summed over that run's sequences, for sigmoid and
     tanh runs of each head (per step: any wrong step, not just the last one)."""
-    base = TrainConfig(task=task, n_hidden=5, min_length=2, max_length=2, dtype="float64")
+    L = 2 if task == "mem" else 20  # the lengths of _model_targets
+    base = TrainConfig(task=task, n_hidden=5, min_length=L, max_length=L, dtype="float64")
     cfgs = [dataclasses.replace(base, init=i, seed=s) for s, i in enumerate(("sigmoid", "basic_tanh",
                                                                             "smart_tanh"))]
     models, P, U, Y = _model_targets(task, cfgs)

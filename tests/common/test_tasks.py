@@ -360,3 +360,15 @@ def test_mem5_is_the_5_bit_memorization() -> None:
     got = make_batch("mem5", 4, 30, gen(2))
     want = tasks.memorization(4, 30, gen(2), n_values=2, n_pos=5)
     assert got.u.shape == (40, 4, 4) and torch.equal(got.u, want.u) and torch.equal(got.target, want.target)
+
+
+@pytest.mark.parametrize("name", ["add", "mul"])
+def test_arith_steps_too_short_is_a_clear_error(name) -> None:
+    """§4.1.2 (addition.py): l' = l + randint(floor(.1 l)) needs l >= 10; a shorter length is the
+    task's own error (naming the minimum), before any draw, not torch's randint(0) message."""
+    g = torch.Generator().manual_seed(0)
+    state = g.get_state().clone()
+    with pytest.raises(ValueError, match=rf"task '{name}' needs length >= 10 so that floor"):
+        arith_steps(name, 9, g)
+    assert torch.equal(g.get_state(), state)
+    assert 10 <= arith_steps(name, 10, g) < 11

@@ -111,6 +111,9 @@ def test_init_and_config() -> None:
         TrainConfig(method="SGD")
     with pytest.raises(ValueError, match="min_length"):
         TrainConfig(min_length=20, max_length=10)
+    with pytest.raises(ValueError, match=r"task 'add' needs min_length >= 10, got 9"):
+        TrainConfig(task="add", min_length=9, max_length=12)  # refused here, not mid-run
+    assert TrainConfig(task="mem", min_length=1, max_length=1).min_length == 1
     assert TINY.key() != dataclasses.replace(TINY, max_updates=61).key()
     assert TINY.key() == dataclasses.replace(TINY).key()
 
