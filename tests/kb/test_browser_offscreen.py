@@ -33,10 +33,13 @@ BOXES = """() => [...document.querySelectorAll('.md-content *')].map(e => {
   const r = e.getBoundingClientRect();
   return [e.tagName + '.' + (e.getAttribute('class') || ''), r.x, r.y + scrollY, r.width, r.height];
 })"""
-# The document height once two animation frames have passed (content-visibility decides
-# what to render in a frame, so a freshly enlarged viewport takes a frame or two to settle).
-SETTLED_HEIGHT = """() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(
-  () => done(document.documentElement.scrollHeight))))"""
+# The document height once the fonts in use have loaded and two animation frames have passed
+# (content-visibility decides what to render in a frame, so a freshly enlarged viewport takes a
+# frame or two to settle; and a block rendered for the first time may only then request a KaTeX
+# font, whose fallback is a few pixels narrower: measured before it loads, an inline formula
+# "moved" by -6.22 px in one CI run).
+SETTLED_HEIGHT = """() => document.fonts.ready.then(() => new Promise(done => requestAnimationFrame(
+  () => requestAnimationFrame(() => done(document.documentElement.scrollHeight)))))"""
 
 
 def open_note(browser, server: str, viewport: dict, offscreen_css: bool, note: str = NOTE):
@@ -63,6 +66,7 @@ def boxes_with_everything_rendered(page, width: int) -> tuple[int, list]:
             page.set_viewport_size({"width": width, "height": height})
     else:
         pytest.fail(f"the note's height never settled (last {height} px)")
+    page.evaluate("document.fonts.ready.then(() => true)")
     return height, page.evaluate(BOXES)
 
 
