@@ -55,10 +55,14 @@ def _fig7_2h_verdicts(claim: str) -> list:
 @pytest.mark.claim("pascanu2013/fig7-clipping-matters-more-with-length",
                    modules=["common.fastcpu", "common.batched", "pascanu2013.clipping",
                             "pascanu2013.regularizer", "common.tasks"])
+@pytest.mark.xfail(strict=True, reason="registered criteria not met by the recorded fig7-2h grid: the tanh "
+                   "gap MSGD-C - MSGD is +0.40 at length 50 (4/10 vs 0/10) and 0 at length 200 (0/10 vs "
+                   "0/10); at lengths 150-200 MSGD-C 0/20 vs MSGD 0/20, Fisher p = 1")
 def test_fig7_2h_recorded_clipping_matters_more_with_length() -> None:
     """Fig. 7, §4.1.1 at the paper's protocol (lengths 50-200, 30,000 updates, recorded): the
-    registered criteria hold: the tanh gap MSGD-C - MSGD grows from length 50 to 200, and at
-    lengths 150-200 MSGD-C solves more runs than MSGD (two-sided Fisher p < 0.05)."""
+    registered criteria "the tanh gap MSGD-C - MSGD grows from length 50 to 200, and at lengths
+    150-200 MSGD-C solves more runs than MSGD (two-sided Fisher p < 0.05)". The recorded data do
+    not meet them (strict xfail: if they ever do, this fails and the claim must be updated)."""
     for v in _fig7_2h_verdicts("pascanu2013/fig7-clipping-matters-more-with-length"):
         assert v.met, v.detail
 
@@ -66,9 +70,12 @@ def test_fig7_2h_recorded_clipping_matters_more_with_length() -> None:
 @pytest.mark.claim("pascanu2013/fig7-omega-helps-long",
                    modules=["common.fastcpu", "common.batched", "pascanu2013.clipping",
                             "pascanu2013.regularizer", "common.tasks"])
+@pytest.mark.xfail(strict=True, reason="registered criterion not met by the recorded fig7-2h grid: sigmoid "
+                   "and basic tanh at lengths 100-200, MSGD-CR 4/30 vs MSGD-C 0/30, Fisher p = 0.112")
 def test_fig7_2h_recorded_omega_helps_long() -> None:
-    """Fig. 7, §3.3 at the paper's protocol (recorded): with the sigmoid and basic tanh inits at
-    lengths 100-200, MSGD-CR solves more runs than MSGD-C (registered, Fisher p < 0.05)."""
+    """Fig. 7, §3.3 at the paper's protocol (recorded): the registered criterion "with the sigmoid
+    and basic tanh inits at lengths 100-200, MSGD-CR solves more runs than MSGD-C (Fisher
+    p < 0.05)". The recorded data do not meet it (strict xfail)."""
     for v in _fig7_2h_verdicts("pascanu2013/fig7-omega-helps-long"):
         assert v.met, v.detail
 
