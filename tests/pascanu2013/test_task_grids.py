@@ -86,9 +86,12 @@ def test_recorded_add_cr() -> None:
 @pytest.mark.claim("pascanu2013/multiplication-sgd-cr",
                    modules=["common.batched", "common.fastcpu", "common.tasks", "common.train",
                             "pascanu2013.regularizer", "pascanu2013.clipping"])
+@pytest.mark.xfail(strict=True, reason="registered criteria not met by the recorded mul-cr grid: 0/5 runs "
+                   "succeed in 100,000 updates (errors 0.32-0.41; predicting the mean 0.25 scores 0.39)")
 def test_recorded_mul_cr() -> None:
-    """Recorded mul-cr (§4.1.2: SGD-CR solves multiplication (one model for lengths 50-200) in 5
-    of 5 runs and generalises to 500 steps under 1% error): the registered criteria hold."""
+    """Recorded mul-cr (§4.1.2): the registered criteria "SGD-CR solves multiplication (one model
+    for lengths 50-200) in 5 of 5 runs and generalises to 500 steps under 1% error". The recorded
+    data do not meet them (strict xfail)."""
     for v in _verdicts("mul-cr", "pascanu2013/multiplication-sgd-cr"):
         assert v.met, v.detail
 
@@ -96,9 +99,12 @@ def test_recorded_mul_cr() -> None:
 @pytest.mark.claim("pascanu2013/torder3-sgd-cr",
                    modules=["common.batched", "common.fastcpu", "common.tasks", "common.train",
                             "pascanu2013.regularizer", "pascanu2013.clipping"])
+@pytest.mark.xfail(strict=True, reason="registered criterion not met by the recorded torder3-cr grid: 0/5 "
+                   "runs succeed in 100,000 updates (errors 0.86-0.89 in four, chance 0.875; 0.44 in one)")
 def test_recorded_torder3_cr() -> None:
-    """Recorded torder3-cr (§4.1.2: SGD-CR solves 3-bit temporal order (one model for lengths
-    50-200) in 5 of 5 runs): the registered criteria hold."""
+    """Recorded torder3-cr (§4.1.2): the registered criterion "SGD-CR solves 3-bit temporal order
+    (one model for lengths 50-200) in 5 of 5 runs". The recorded data do not meet it (strict
+    xfail)."""
     for v in _verdicts("torder3-cr", "pascanu2013/torder3-sgd-cr"):
         assert v.met, v.detail
 
