@@ -312,6 +312,10 @@ def claim_report(grid: str, claim: str, path: Path | None = None) -> str:
         claim: the claim id.
         path: the results file (default `default_path(grid)`).
 
+    Returns:
+        The verdicts, or, while the grid is only partly recorded, one line saying so: a criterion
+        over the whole grid judged on some of its cells would read as unmet when it is unjudged.
+
     Raises:
         ResultsError: a missing file, one recorded under another definition, or no criterion.
     """
@@ -319,6 +323,12 @@ def claim_report(grid: str, claim: str, path: Path | None = None) -> str:
     data = load_results(Path(path) if path is not None else default_path(grid))
     if data is None or data["config_hash"] != g.config_hash():
         raise ResultsError(f"{grid}: no results recorded under the current definition")
+    if not any(c.claim == claim for c in g.criteria):
+        raise ResultsError(f"{grid} registers no criterion for {claim}")
+    n_cells = len(g.cells())
+    if len(data["cells"]) < n_cells:
+        return (f"- **기록 중** — `{grid}`의 실행 {len(data['cells'])}/{n_cells}개만 기록되어 아직 판정하지 않는다 "
+                f"(`make reproduce GRID={grid} TRAINER=fastcpu`가 이어서 학습한다).")
     found = verdicts(g.criteria, list(data["cells"].values()), claim, g.base.clip)
     if not found:
         raise ResultsError(f"{grid} registers no criterion for {claim}")

@@ -225,3 +225,28 @@ def test_successful_runs_are_tested_for_generalisation(tmp_path) -> None:
     c = won[0]
     cfg = TrainConfig(**c["config"])
     assert c["generalisation"] == generalisation(run(cfg), (10, 40))
+
+
+def test_claim_report_judges_only_a_complete_grid(tmp_path, monkeypatch) -> None:
+    """Claim boxes: a fully recorded grid gets its registered criteria judged; a partly recorded
+    one (a recording resumed over sessions) says so and is not judged, since a criterion over the
+    whole grid read on some of its cells would show as unmet; an unregistered claim is an error."""
+    import json
+
+    crit = Criterion("pascanu2013/permutation-omega-helps", "more-successes", "x", "x",
+                     Cells(("MSGD-C",), ("sigmoid",)), Cells(("MSGD",), ("sigmoid",)))
+    grid = dataclasses.replace(TINY, criteria=(crit,))
+    monkeypatch.setitem(GRIDS, "tiny", grid)
+    out = tmp_path / "tiny.json"
+    run_tiny(tmp_path, grid=grid)
+    full = runner.claim_report("tiny", crit.claim, out)
+    assert "충족" in full and "기록 중" not in full
+    with pytest.raises(ResultsError, match="no criterion"):
+        runner.claim_report("tiny", "pascanu2013/other", out)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    del data["cells"][next(iter(data["cells"]))]
+    out.write_text(json.dumps(data), encoding="utf-8")
+    partial = runner.claim_report("tiny", crit.claim, out)
+    assert "기록 중" in partial and "7/8" in partial and "충족" not in partial
+    with pytest.raises(ResultsError, match="no results"):
+        runner.claim_report("tiny", crit.claim, tmp_path / "missing.json")
