@@ -327,8 +327,8 @@ def claim_report(grid: str, claim: str, path: Path | None = None) -> str:
         raise ResultsError(f"{grid} registers no criterion for {claim}")
     n_cells = len(g.cells())
     if len(data["cells"]) < n_cells:
-        return (f"- **기록 중** — `{grid}`의 실행 {len(data['cells'])}/{n_cells}개만 기록되어 아직 판정하지 않는다 "
-                f"(`make reproduce GRID={grid} TRAINER=fastcpu`가 이어서 학습한다).")
+        return (f"- **기록 중** — `{grid}`의 실행 {len(data['cells'])}/{n_cells}개만 기록되어 "
+                f"아직 판정하지 않는다 (`make reproduce GRID={grid} TRAINER=fastcpu`가 이어서 학습한다).")
     found = verdicts(g.criteria, list(data["cells"].values()), claim, g.base.clip)
     if not found:
         raise ResultsError(f"{grid} registers no criterion for {claim}")
