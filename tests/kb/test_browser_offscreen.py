@@ -40,6 +40,13 @@ BOXES = """() => [...document.querySelectorAll('.md-content *')].map(e => {
 # "moved" by -6.22 px in one CI run).
 SETTLED_HEIGHT = """() => document.fonts.ready.then(() => new Promise(done => requestAnimationFrame(
   () => requestAnimationFrame(() => done(document.documentElement.scrollHeight)))))"""
+# Every font face the stylesheets declare, loaded: ``document.fonts.ready`` waits only for the
+# faces already requested, and a block that content-visibility renders late requests its KaTeX
+# face late, so two runs could measure one formula in different fonts (a CI run on the LSTM note
+# saw 59 math boxes shifted by 3.11 px). Loading a face that no text uses changes no layout, so
+# loading all of them makes both runs measure the final fonts.
+ALL_FONTS_LOADED = """() => Promise.all([...document.fonts].map(f => f.load().catch(() => null)))
+  .then(() => document.fonts.ready).then(() => document.fonts.size)"""
 
 
 def open_note(browser, server: str, viewport: dict, offscreen_css: bool, note: str = NOTE):
@@ -49,7 +56,7 @@ def open_note(browser, server: str, viewport: dict, offscreen_css: bool, note: s
     if not offscreen_css:
         page.route("**/offscreen.css", lambda route: route.fulfill(body="", content_type="text/css"))
     page.goto(f"{server}/{note}", wait_until="networkidle")
-    page.evaluate("document.fonts.ready.then(() => true)")
+    assert page.evaluate(ALL_FONTS_LOADED) > 0
     return page
 
 
@@ -66,7 +73,8 @@ def boxes_with_everything_rendered(page, width: int) -> tuple[int, list]:
             page.set_viewport_size({"width": width, "height": height})
     else:
         pytest.fail(f"the note's height never settled (last {height} px)")
-    page.evaluate("document.fonts.ready.then(() => true)")
+    page.evaluate(ALL_FONTS_LOADED)
+    page.evaluate(SETTLED_HEIGHT)
     return height, page.evaluate(BOXES)
 
 
