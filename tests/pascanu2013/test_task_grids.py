@@ -134,9 +134,14 @@ def test_recorded_perm_cr() -> None:
 @pytest.mark.claim("pascanu2013/memorization-5bit-sgd-cr",
                    modules=["common.batched", "common.fastcpu", "common.tasks", "common.train",
                             "pascanu2013.regularizer", "pascanu2013.clipping"])
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="registered criterion not met by the recorded mem5-cr grid: 18/20 runs "
+                   "succeed in 100,000 updates (5/5 at lengths 50, 100 and 150; 3/5 at 200, the two "
+                   "failures ending at errors 0.26 and 0.055)")
 def test_recorded_mem5_cr() -> None:
-    """Recorded mem5-cr (§4.1.2: SGD-CR solves noiseless memorization of a 5-bit pattern in
-    every run at each length 50, 100, 150, 200): the registered criteria hold."""
+    """Recorded mem5-cr (§4.1.2): the registered criterion "SGD-CR solves noiseless memorization
+    of a 5-bit pattern in every run at each length 50, 100, 150, 200" (20 of 20). The recorded
+    data do not meet it (strict xfail)."""
     for v in _verdicts("mem5-cr", "pascanu2013/memorization-5bit-sgd-cr"):
         assert v.met, v.detail
 
