@@ -372,3 +372,14 @@ def test_arith_steps_too_short_is_a_clear_error(name) -> None:
         arith_steps(name, 9, g)
     assert torch.equal(g.get_state(), state)
     assert 10 <= arith_steps(name, 10, g) < 11
+
+
+@pytest.mark.parametrize("name", ["add", "mul"])
+def test_arith_given_steps_keep_dtype_and_range(name) -> None:
+    """§4.1.2 (addition.py): with `steps` given, the batch is still in the requested dtype, and
+    at l = 10 (floor(.1 l) = 1) the only valid step count is l itself, so l + 1 is refused."""
+    b = make_batch(name, 3, 20, gen(), torch.float64, steps=21)
+    assert b.u.dtype == torch.float64 and b.target.dtype == torch.float64
+    assert make_batch(name, 2, 10, gen(), steps=10).u.shape[0] == 10
+    with pytest.raises(ValueError, match="not in"):
+        make_batch(name, 2, 10, gen(), steps=11)
