@@ -9,6 +9,7 @@ import torch
 
 from notes_code.common.batched import run_batched
 from notes_code.common.criteria import evaluate, verdicts
+from notes_code.common.fastcpu import run_fast
 from notes_code.common.results import cell_record, load_results
 from notes_code.common.runner import default_path
 from notes_code.common.train import TrainConfig
@@ -257,3 +258,37 @@ def test_retrained_memorization_5bit() -> None:
     delay 10 in 3 of 3 runs (a sequence is wrong if any of its output steps is)."""
     v = _retrained_solves("mem5-cr")
     assert v.met, v.detail
+
+
+@pytest.mark.slow
+@pytest.mark.claim("pascanu2013/memorization-23bit-sgd-cr",
+                   modules=["common.batched", "common.fastcpu", "common.tasks", "common.train",
+                            "pascanu2013.regularizer", "pascanu2013.clipping"])
+def test_recorded_mem_cr_comes_from_this_code() -> None:
+    """§4.1.2, 23-bit memorization: the recorded mem-cr grid is what this code trains. The variant
+    does not learn at the CI tier, so instead of a retraining test this one retrains the recorded
+    length-50 group (5 seeds, one batch, the recording's engine) for its first 500 updates and
+    finds the recorded first history row of every seed: the same clip count and pre-test error,
+    the same loss, Omega and gradient norm (to float32 noise across batch sizes and machines)."""
+    g = GRIDS["mem-cr"]
+    data = load_results(default_path("mem-cr"))
+    if data is None:
+        pytest.skip("mem-cr is not recorded")
+    if data["config_hash"] != g.config_hash():
+        pytest.fail("mem-cr recorded under another definition")
+    cells = [c for c in g.cells() if c.max_length == 50]
+    assert len(cells) == 5
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        results = run_fast([dataclasses.replace(c, max_updates=500) for c in cells])
+    finally:
+        torch.set_num_threads(threads)
+    for cfg, result in zip(cells, results, strict=True):
+        want = data["cells"][cfg.key()]["history"][0]
+        got = result.history[0]
+        assert want["update"] == got["update"] == 500
+        assert (got["n_clipped"], got["n_eval"]) == (want["n_clipped"], want["n_eval"]), cfg.seed
+        assert got["error"] == pytest.approx(want["error"], abs=0.005), cfg.seed
+        for k in ("loss", "omega", "grad_norm"):
+            assert got[k] == pytest.approx(want[k], rel=1e-3), (cfg.seed, k)
