@@ -14,11 +14,32 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
 
 FAILURES_DIR = ".mutation-failures"
+
+
+def _fork_safe_tqdm() -> None:
+    """Keep mutmut's forked workers from inheriting tqdm's write lock in a held state.
+
+    mutmut forks one worker per mutant from a process that has already run tests showing tqdm
+    bars; the bars' monitor thread takes tqdm's lock every few seconds, and a worker forked in that
+    window waits on it forever (seen: `common.train`'s `run` mutants hung in
+    `TqdmDefaultWriteLock.acquire`, idle, until mutmut's timeout). So: no monitor thread, and a
+    fresh lock in every child.
+    """
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency of notes_code
+        return
+    tqdm.monitor_interval = 0
+    os.register_at_fork(after_in_child=lambda: tqdm.set_lock(threading.RLock()))
+
+
+_fork_safe_tqdm()
 _NOT_MUTANTS = {"", "stats", "fail", "mutant_generation", "list_all_tests"}
 _STATE: dict[str, dict[str, str]] = {"outcome": {}}
 
