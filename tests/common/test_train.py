@@ -428,6 +428,22 @@ def test_make_model_is_the_named_init() -> None:
         assert m.head == TASKS[task].head
         for name, p in ref.named_parameters():
             assert torch.equal(getattr(m, name), p)
+    # the LSTM beside §4.1.1: the 1997 cell or the forget-gate cell, with the task's head, drawn
+    # from the same "init" stream (not the global RNG: a second build is identical)
+    from notes_code.hochreiter1997.network import LSTMNet
+
+    for task, init in (("mem", "lstm1997"), ("add", "lstm")):
+        cfg = TrainConfig(task=task, init=init, n_hidden=5, seed=3, dtype="float64")
+        t = TASKS[task]
+        ref = LSTMNet(t.n_in, 5, t.n_out, forget_gate=init == "lstm", head=t.head,
+                      generator=generator(3, "init"), dtype=torch.float64)
+        torch.manual_seed(0)
+        m = make_model(cfg)
+        torch.manual_seed(1)
+        again = make_model(cfg)
+        assert m.head == ref.head == t.head
+        for (name, p), q in zip(ref.named_parameters(), again.parameters(), strict=True):
+            assert torch.equal(dict(m.named_parameters())[name], p) and torch.equal(q, p), name
 
 
 LSTM_TINY = dataclasses.replace(TINY, init="lstm", method="MSGD-C", clip=1e-3, max_updates=3, eval_every=3)
@@ -510,3 +526,63 @@ def test_lstm_is_evaluated_and_resumed_like_the_rnn(tmp_path) -> None:
     for name, p in full.params.items():
         assert torch.equal(again.params[name], p), name
 
+
+
+def test_clipped_run_that_diverges_keeps_its_last_counts() -> None:
+    """Algorithm 1 bounds each step by lr * threshold, so a clipped run diverges only when that
+    step overflows (lr = 1.5e308 here): it stops as 'diverged' before the update that would write
+    an Inf, and the updates since the last evaluation (here all of them: none ran) still count in
+    its totals, as the batched trainer counts them."""
+    from notes_code.common.batched import run_batched
+
+    cfg = dataclasses.replace(TINY, method="MSGD-C", lr=1.5e308, clip=1.0, eval_every=50, max_updates=40)
+    r, (b,) = run(cfg), run_batched([cfg])
+    assert r.config == cfg and r.outcome == "diverged" and r.history == [] and r.updates >= 2
+    assert r.n_clipped >= 1 and r.n_clipped + r.n_fallback <= r.updates and r.max_grad_norm > 0
+    assert (r.outcome, r.updates, r.n_clipped, r.n_fallback) == (
+        b.outcome, b.updates, b.n_clipped, b.n_fallback)
+    assert r.max_grad_norm == pytest.approx(b.max_grad_norm, rel=1e-9)
+    for name, p in r.params.items():
+        assert torch.isfinite(p).all(), name
+
+
+def test_msgd_step_with_a_non_finite_gradient_is_not_applied(monkeypatch) -> None:
+    """Released code: MSGD has no guard. An Inf in the gradient (or the loss) ends the run, so
+    `_sgd_step` reports the step as not applied and leaves every weight as it was."""
+    from notes_code.common import train
+
+    cfg = dataclasses.replace(TINY, method="MSGD")
+    model = make_model(cfg)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    real = train._grads
+
+    def inf_grads(*args):
+        grads, W_rec, loss, omega = real(*args)
+        name = next(iter(grads))
+        grads[name] = torch.full_like(grads[name], math.inf)
+        return grads, W_rec, loss, omega
+
+    monkeypatch.setattr(train, "_grads", inf_grads)
+    batch = train.make_batch(cfg.task, cfg.batch_size, 10, torch.Generator().manual_seed(0), torch.float64)
+    assert train._sgd_step(model, cfg, batch.u, batch.target) == (False, {})
+    for n, p in model.named_parameters():
+        assert torch.equal(p, before[n]), n
+
+
+def test_success_needs_an_error_below_the_criterion(tmp_path) -> None:
+    """§4.1.1: a run succeeds when its error is *under* 1% (the released code's `<`): an error
+    exactly at `success_error` is not a success, one just above it is; and a run resumed from a
+    checkpoint whose last error sits exactly at the criterion trains on, as it would have."""
+    cfg = dataclasses.replace(TINY, screen_size=0, max_updates=20, eval_every=10)
+    e = run(dataclasses.replace(cfg, success_error=1e-9, max_updates=10)).final_error
+    assert 0 < e < 1
+    at = dataclasses.replace(cfg, success_error=e)
+    full = run(at)
+    assert full.history[0]["error"] == e and full.updates > 10  # trained on past the error e
+    above = run(dataclasses.replace(cfg, success_error=math.nextafter(e, 1.0)))
+    assert (above.outcome, above.updates) == ("success", 10)
+    ckpt = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        run(at, checkpoint=ckpt, checkpoint_every=10, callback=_interrupt_at(10))
+    resumed = run(at, checkpoint=ckpt)
+    assert (resumed.outcome, resumed.updates, resumed.history) == (full.outcome, full.updates, full.history)
