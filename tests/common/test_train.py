@@ -268,6 +268,10 @@ HISTORY_CASES = {  # method, init and the settings that make each path happen
     "MSGD-diverges": {"method": "MSGD", "init": "smart_tanh", "seed": 5, "lr": math.inf},
     "MSGD-C-fallback": {"method": "MSGD-C", "init": "basic_tanh", "seed": 4, "clip": 0.1,
                         "fallback_threshold": 0.3, "fallback_shrink": 0.05},
+    # addition: a last-step linear head, and a step count l' drawn per batch (and per evaluation
+    # chunk) from the run's length stream, which both trainers must draw alike
+    "MSGD-CR-add": {"method": "MSGD-CR", "init": "basic_tanh", "seed": 2, "task": "add",
+                    "min_length": 10, "max_length": 30},
 }
 
 
@@ -276,7 +280,8 @@ def test_history_matches_the_batched_trainer(case: str) -> None:
     """Fig. 7 protocol, two implementations: a single run's outcome, history rows (mean loss and
     Omega since the previous evaluation, largest norm, fallback and clip counts, error, n_eval) and
     weights equal those of the batched trainer, which computes them separately; for MSGD (no
-    guard), MSGD-CR, a diverging MSGD run and the released code's fallback (MSGD-C)."""
+    guard), MSGD-CR, a diverging MSGD run, the released code's fallback (MSGD-C) and an addition
+    run (§4.1.2: last-step linear head, l' drawn from the length stream for batches and tests)."""
     from notes_code.common.batched import run_batched
 
     cfg = TrainConfig(**{"n_hidden": 4, "min_length": 10, "max_length": 12, "batch_size": 4, "lr": 0.1,
@@ -294,7 +299,8 @@ def test_history_matches_the_batched_trainer(case: str) -> None:
         torch.testing.assert_close(p, batched.params[name], rtol=1e-9, atol=1e-12)
     expected = {"MSGD-CR": lambda r: r.n_clipped > 0, "MSGD": lambda r: r.outcome != "diverged",
                 "MSGD-diverges": lambda r: r.outcome == "diverged",
-                "MSGD-C-fallback": lambda r: r.n_fallback > 0}
+                "MSGD-C-fallback": lambda r: r.n_fallback > 0,
+                "MSGD-CR-add": lambda r: r.n_clipped > 0 and len(r.history) > 0}
     assert expected[case](single)
 
 
