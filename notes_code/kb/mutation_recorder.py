@@ -26,10 +26,11 @@ def _fork_safe_tqdm() -> None:
     """Keep mutmut's forked workers from inheriting tqdm's write lock in a held state.
 
     mutmut forks one worker per mutant from a process that has already run tests showing tqdm
-    bars; the bars' monitor thread takes tqdm's lock every few seconds, and a worker forked in that
-    window waits on it forever (seen: `common.train`'s `run` mutants hung in
-    `TqdmDefaultWriteLock.acquire`, idle, until mutmut's timeout). So: no monitor thread, and a
-    fresh lock in every child.
+    bars. tqdm's lock is a thread lock (which the parent's monitor thread takes every few seconds)
+    plus a multiprocessing lock shared by every worker; a worker forked while either is held, or
+    after a worker was killed holding the shared one, waits on it forever (seen: `common.train`'s
+    `run` mutants idle in `TqdmDefaultWriteLock.acquire` until mutmut's timeout). So: no monitor
+    thread, and a fresh lock of its own in every child.
     """
     try:
         from tqdm import tqdm
@@ -40,6 +41,7 @@ def _fork_safe_tqdm() -> None:
 
 
 _fork_safe_tqdm()
+
 _NOT_MUTANTS = {"", "stats", "fail", "mutant_generation", "list_all_tests"}
 _STATE: dict[str, dict[str, str]] = {"outcome": {}}
 
